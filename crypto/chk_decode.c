@@ -1,0 +1,261 @@
+/* chk_decode.c - see chk_decode.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <zstd.h>
+
+#include "crypto/chk_decode.h"
+#include "crypto/chk_encode.h"
+
+/* One level of the tree path being walked: the references of the index
+ * block in hand and which of them is being followed. */
+struct dec_level {
+	struct chk_ref refs[CHK_FANOUT];
+	size_t n, pos;
+	uint64_t index;		/* this block's place in its level */
+};
+
+struct chk_decoder {
+	struct chk_root root;
+	struct chk_shape shape;
+	bool failed, have_want, frame_done;
+	struct chk_ref want;
+	int want_level;
+	uint64_t want_index;
+	uint8_t plain[CHK_BLOCK_SIZE];	/* the data block being read */
+	size_t off, len;		/* unread part of plain */
+	uint64_t out;			/* document bytes handed out */
+	ZSTD_DCtx *dctx;
+	struct dec_level *level[CHK_MAX_DEPTH + 1];	/* [1..depth] */
+};
+
+void
+chk_decoder_free(struct chk_decoder *d)
+{
+	if (d == NULL)
+		return;
+	for (int l = 1; l <= CHK_MAX_DEPTH; l++)
+		free(d->level[l]);
+	ZSTD_freeDCtx(d->dctx);
+	free(d);
+}
+
+static int
+dec_init(struct chk_decoder *d, const struct chk_root *root)
+{
+	int rc;
+
+	if ((rc = chk_shape_make(&d->shape, root->stream_len)) != 0)
+		return rc;
+	if (d->shape.depth != root->depth ||
+	    (root->codec == CHK_CODEC_NONE &&
+	    root->data_len != root->stream_len) ||
+	    (root->codec != CHK_CODEC_NONE && root->codec != CHK_CODEC_ZSTD))
+		return CHK_EFORMAT;
+	for (int l = 1; l <= d->shape.depth; l++)
+		if ((d->level[l] = calloc(1, sizeof(*d->level[l]))) == NULL)
+			return CHK_ENOMEM;
+	if (root->codec == CHK_CODEC_ZSTD &&
+	    ((d->dctx = ZSTD_createDCtx()) == NULL ||
+	    ZSTD_isError(ZSTD_DCtx_setParameter(d->dctx, ZSTD_d_windowLogMax,
+	    CHK_ZSTD_WINDOW_LOG + 1))))
+		return CHK_ENOMEM;
+	d->root = *root;
+	d->want = root->ref;
+	d->want_level = d->shape.depth;
+	d->have_want = true;
+	return CHK_OK;
+}
+
+int
+chk_decoder_new(struct chk_decoder **out, const struct chk_root *root)
+{
+	struct chk_decoder *d = calloc(1, sizeof(*d));
+	int rc;
+
+	*out = NULL;
+	if (d == NULL)
+		return CHK_ENOMEM;
+	if ((rc = dec_init(d, root)) != 0) {
+		chk_decoder_free(d);
+		return rc;
+	}
+	*out = d;
+	return CHK_OK;
+}
+
+bool
+chk_decoder_want(const struct chk_decoder *d, struct chk_ref *ref)
+{
+	if (!d->have_want || d->failed)
+		return false;
+	*ref = d->want;
+	return true;
+}
+
+uint64_t
+chk_decoder_bytes_out(const struct chk_decoder *d)
+{
+	return d->out;
+}
+
+/* Moves to the next block after the data block just read: up the path
+ * while a level is exhausted, then one step right. */
+static void
+dec_advance(struct chk_decoder *d)
+{
+	struct dec_level *lv;
+
+	for (int l = 1; l <= d->shape.depth; l++) {
+		lv = d->level[l];
+		if (++lv->pos < lv->n) {
+			d->want = lv->refs[lv->pos];
+			d->want_level = l - 1;
+			d->want_index = lv->index * CHK_FANOUT + lv->pos;
+			d->have_want = true;
+			return;
+		}
+	}
+}
+
+static int
+dec_take_index(struct chk_decoder *d)
+{
+	int l = d->want_level;
+	struct dec_level *lv = d->level[l];
+	size_t n = chk_shape_children(&d->shape, l, d->want_index);
+	int rc;
+
+	if ((rc = chk_index_parse(d->plain, n, lv->refs)) != 0)
+		return rc;
+	lv->n = n;
+	lv->pos = 0;
+	lv->index = d->want_index;
+	d->want = lv->refs[0];
+	d->want_level = l - 1;
+	d->want_index = lv->index * CHK_FANOUT;
+	return CHK_OK;
+}
+
+static int
+dec_take_data(struct chk_decoder *d)
+{
+	uint64_t last = d->shape.count[0] - 1;
+	size_t len = CHK_BLOCK_SIZE;
+
+	if (d->want_index == last)
+		len = (size_t)(d->root.stream_len - last * CHK_BLOCK_SIZE);
+	for (size_t i = len; i < CHK_BLOCK_SIZE; i++)
+		if (d->plain[i] != 0)
+			return CHK_EFORMAT;
+	d->off = 0;
+	d->len = len;
+	d->have_want = false;
+	return CHK_OK;
+}
+
+int
+chk_decoder_feed(struct chk_decoder *d, const uint8_t cipher[CHK_BLOCK_SIZE])
+{
+	int rc;
+
+	if (d->failed || !d->have_want)
+		return CHK_ESTATE;
+	rc = chk_block_decode(cipher, d->plain, &d->want);
+	if (rc == 0)
+		rc = d->want_level > 0 ? dec_take_index(d) : dec_take_data(d);
+	if (rc != 0)
+		d->failed = true;
+	return rc;
+}
+
+static int
+dec_read_raw(struct chk_decoder *d, uint8_t *out, size_t len, size_t *got)
+{
+	size_t take = d->len - d->off;
+
+	if (take > len)
+		take = len;
+	if (take > 0)	/* out may be NULL when len is 0 */
+		memcpy(out, d->plain + d->off, take);
+	d->off += take;
+	*got = take;
+	return CHK_OK;
+}
+
+static int
+dec_read_zstd(struct chk_decoder *d, uint8_t *out, size_t len, size_t *got)
+{
+	ZSTD_inBuffer in = { d->plain, d->len, d->off };
+	ZSTD_outBuffer ob = { out, len, 0 };
+	size_t ret;
+
+	if (d->frame_done) {
+		/* Bytes after the end of the one frame. */
+		if (d->off < d->len)
+			return CHK_EFORMAT;
+		*got = 0;
+		return CHK_OK;
+	}
+	ret = ZSTD_decompressStream(d->dctx, &ob, &in);
+	if (ZSTD_isError(ret))
+		return CHK_EFORMAT;
+	d->off = in.pos;
+	d->frame_done = ret == 0;
+	if (d->frame_done && d->off < d->len)
+		return CHK_EFORMAT;
+	*got = ob.pos;
+	return CHK_OK;
+}
+
+/* Checks the end: every block read, the frame closed, the length right. */
+static int
+dec_check_end(struct chk_decoder *d)
+{
+	if (d->root.codec == CHK_CODEC_ZSTD && !d->frame_done)
+		return CHK_EFORMAT;
+	return d->out == d->root.data_len ? CHK_OK : CHK_EFORMAT;
+}
+
+static int
+dec_read(struct chk_decoder *d, uint8_t *out, size_t len, size_t *got)
+{
+	bool zstd = d->root.codec == CHK_CODEC_ZSTD;
+	int rc;
+
+	*got = 0;
+	while (!d->have_want) {
+		rc = zstd ? dec_read_zstd(d, out, len, got) :
+		    dec_read_raw(d, out, len, got);
+		if (rc != 0)
+			return rc;
+		if (*got > d->root.data_len - d->out)
+			return CHK_EFORMAT;
+		d->out += *got;
+		if (*got > 0 || len == 0)
+			return CHK_OK;
+		/* Nothing more from this block: move on, or end. */
+		if (d->off < d->len)
+			return CHK_EFORMAT;
+		dec_advance(d);
+		if (!d->have_want)
+			return dec_check_end(d);
+	}
+	return CHK_OK;
+}
+
+int
+chk_decoder_read(struct chk_decoder *d, uint8_t *out, size_t len,
+    size_t *got)
+{
+	int rc;
+
+	*got = 0;
+	if (d->failed)
+		return CHK_ESTATE;
+	if ((rc = dec_read(d, out, len, got)) != 0) {
+		d->failed = true;
+		*got = 0;
+	}
+	return rc;
+}

@@ -1,0 +1,649 @@
+/* api.c - see api.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "node/api.h"
+#include "node/docget.h"
+#include "node/docput.h"
+#include "node/log.h"
+#include "node/node.h"
+#include "node/params.h"
+#include "node/util.h"
+
+#define API_POOL_SIZE (128 * 1024)
+#define API_IDLE_TIMEOUT 60		/* seconds */
+#define API_PIECE (64 * 1024)		/* bytes fed to a put at a time */
+#define API_GET_BLOCK (64 * 1024)
+#define API_PREFIX "/api/v1/"
+
+struct api_req;
+
+struct api {
+	struct node *node;
+	struct api_req *reqs;		/* every live request */
+	struct MHD_Daemon *mhd;
+	int fd;
+	struct event *ev_io, *ev_timer;
+	char address[UTIL_HOST_MAX + 16];
+	char hosts[4][UTIL_HOST_MAX + 16];	/* acceptable Host values */
+	char token[API_TOKEN_HEX + 1];
+};
+
+enum req_kind { REQ_OTHER, REQ_PUT };
+
+/* Per-request state, owned by libmicrohttpd's con_cls slot. */
+struct api_req {
+	struct api *api;
+	struct api_req *prev, *next;
+	struct MHD_Connection *conn;
+	enum req_kind kind;
+	struct docput *put;
+	bool suspended, finishing;
+	int fail_status;		/* answer after the body is drained */
+	const char *fail_text;
+};
+
+static void api_run(struct api *a);
+
+/* ---- responses ---- */
+
+static void
+api_add_common_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Cross-Origin-Resource-Policy",
+	    "same-origin");
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "default-src 'none'; frame-ancestors 'none'");
+}
+
+/* Queues a JSON body; takes ownership of doc. */
+static enum MHD_Result
+api_reply_json(struct MHD_Connection *conn, unsigned status, json_t *doc)
+{
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	json_decref(doc);
+	if (text == NULL)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(strlen(text), text,
+	    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	api_add_common_headers(r);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+api_reply_error(struct MHD_Connection *conn, unsigned status,
+    const char *msg)
+{
+	return api_reply_json(conn, status, json_pack("{s:s}", "error", msg));
+}
+
+/* ---- request checks ---- */
+
+struct header_tally {
+	unsigned count;
+	size_t bytes;
+};
+
+static enum MHD_Result
+api_tally_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct header_tally *t = cls;
+
+	(void)kind;
+	t->count++;
+	t->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+static bool
+api_host_ok(const struct api *a, const char *host)
+{
+	if (host == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(a->hosts) / sizeof(a->hosts[0]); i++)
+		if (a->hosts[i][0] != '\0' && strcasecmp(host, a->hosts[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+api_token_ok(const struct api *a, const char *auth)
+{
+	static const char bearer[] = "Bearer ";
+	size_t n = sizeof(bearer) - 1;
+
+	if (auth == NULL || strncmp(auth, bearer, n) != 0 ||
+	    strlen(auth + n) != API_TOKEN_HEX)
+		return false;
+	return sodium_memcmp(auth + n, a->token, API_TOKEN_HEX) == 0;
+}
+
+/* Returns 0 or the HTTP status to refuse the request with. */
+static unsigned
+api_check(struct api *a, struct MHD_Connection *conn, const char *url,
+    const char **why)
+{
+	struct header_tally t = { 0, 0 };
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, api_tally_header, &t);
+	if (t.count > API_MAX_HEADERS || t.bytes > API_MAX_HEADER_BYTES) {
+		*why = "too many or too large headers";
+		return MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
+	}
+	if (!api_host_ok(a, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST))) {
+		*why = "Host header is not this node's address";
+		return MHD_HTTP_FORBIDDEN;
+	}
+	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) == 0 &&
+	    !api_token_ok(a, MHD_lookup_connection_value(conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))) {
+		*why = "missing or wrong API token (see DATADIR/api.token)";
+		return MHD_HTTP_UNAUTHORIZED;
+	}
+	return 0;
+}
+
+/* ---- GET /api/v1/status ---- */
+
+static json_t *
+api_status_store(struct node *node)
+{
+	struct store_stats s;
+
+	if (store_get_stats(node->store, &s) != 0)
+		return NULL;
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "blocks", (json_int_t)s.blocks,
+	    "bytes_used", (json_int_t)s.bytes_used,
+	    "bytes_max", (json_int_t)s.bytes_max,
+	    "own_blocks", (json_int_t)s.client_blocks,
+	    "cached_blocks", (json_int_t)s.cache_blocks,
+	    "evictions", (json_int_t)s.evictions);
+}
+
+static json_t *
+api_status_requests(const struct node_counters *c)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "puts", (json_int_t)c->puts,
+	    "puts_failed", (json_int_t)c->puts_failed,
+	    "put_bytes", (json_int_t)c->put_bytes,
+	    "gets", (json_int_t)c->gets,
+	    "gets_found", (json_int_t)c->gets_found,
+	    "gets_not_found", (json_int_t)c->gets_not_found,
+	    "get_bytes", (json_int_t)c->get_bytes);
+}
+
+static enum MHD_Result
+api_status(struct api *a, struct MHD_Connection *conn)
+{
+	struct node *node = a->node;
+	struct store_stats s;
+	json_t *store = api_status_store(node);
+
+	if (store == NULL || store_get_stats(node->store, &s) != 0) {
+		json_decref(store);
+		return api_reply_error(conn, 500, "cannot read the store");
+	}
+	return api_reply_json(conn, 200, json_pack(
+	    "{s:s,s:s,s:f,s:I,s:[],s:o,s:I,s:I,s:o}",
+	    "version", PACKAGE_VERSION,
+	    "identity", node->id.name,
+	    "location", node->id.location,
+	    "uptime", (json_int_t)(util_now() - node->started),
+	    "peers",
+	    "store", store,
+	    "pending_inserts", (json_int_t)s.pending,
+	    "puts_active", (json_int_t)node->puts_active,
+	    "requests", api_status_requests(&node->count)));
+}
+
+/* ---- GET /api/v1/get/CHK@... ---- */
+
+static ssize_t
+api_get_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct docget *g = cls;
+	ssize_t n;
+
+	(void)pos;	/* libmicrohttpd reads in order */
+	n = docget_read(g, (uint8_t *)buf, max);
+	if (n > 0)
+		return n;
+	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM :
+	    MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void
+api_get_free(void *cls)
+{
+	docget_free(cls);
+}
+
+static enum MHD_Result
+api_get(struct api *a, struct MHD_Connection *conn, const char *path)
+{
+	struct node *node = a->node;
+	struct MHD_Response *r;
+	struct docget *g;
+	struct uri u;
+	const char *why;
+	enum MHD_Result ret;
+	int st;
+
+	int hops;
+
+	if (params_parse_get(path, &u, &why) != 0)
+		return api_reply_json(conn, 400, json_pack("{s:s+}", "error",
+		    "invalid URI: ", why));
+	if (params_parse_hops(MHD_lookup_connection_value(conn,
+	    MHD_GET_ARGUMENT_KIND, "hops"), &hops) != 0)
+		return api_reply_error(conn, 400, "hops must be a number from "
+		    "1 to 8");
+	node->count.gets++;
+	if ((st = docget_open(&g, node, &u.root)) != 0) {
+		if (st != 404)
+			return api_reply_error(conn, 500, "cannot read the store");
+		node->count.gets_not_found++;
+		return api_reply_error(conn, 404, "content not found");
+	}
+	node->count.gets_found++;
+	node->count.get_bytes += u.root.data_len;
+	r = MHD_create_response_from_callback(u.root.data_len, API_GET_BLOCK,
+	    api_get_reader, g, api_get_free);
+	if (r == NULL) {
+		docget_free(g);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/octet-stream");
+	api_add_common_headers(r);
+	ret = MHD_queue_response(conn, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* ---- POST /api/v1/put ---- */
+
+static void
+api_put_wake(void *arg)
+{
+	struct api_req *req = arg;
+
+	if (!req->suspended)
+		return;
+	req->suspended = false;
+	MHD_resume_connection(req->conn);
+	/* Let the loop run libmicrohttpd again, outside this callback. */
+	event_active(req->api->ev_timer, EV_TIMEOUT, 0);
+}
+
+static enum MHD_Result
+api_put_start(struct api *a, struct api_req *req, struct MHD_Connection *conn)
+{
+	struct put_params pp;
+	const char *why;
+
+	if (a->node->puts_active >= API_MAX_PUTS)
+		return api_reply_error(conn, 503, "too many uploads in "
+		    "progress; try again");
+	if (params_parse_put(MHD_lookup_connection_value(conn,
+	    MHD_GET_ARGUMENT_KIND, "name"), MHD_lookup_connection_value(conn,
+	    MHD_GET_ARGUMENT_KIND, "hops"), &pp, &why) != 0)
+		return api_reply_error(conn, 400, why);
+	if (docput_new(&req->put, a->node, pp.name, api_put_wake, req) != 0)
+		return api_reply_error(conn, 500, "out of memory");
+	req->kind = REQ_PUT;
+	return MHD_YES;
+}
+
+/* Feeds body bytes until the store thread falls behind, then suspends the
+ * connection: libmicrohttpd stops reading it, and TCP slows the client. */
+static enum MHD_Result
+api_put_body(struct api_req *req, const char *data, size_t *size)
+{
+	const uint8_t *p = (const uint8_t *)data;
+	size_t left = *size, n;
+	const char *text;
+	int st;
+
+	while (req->fail_status == 0 && left > 0 && !docput_busy(req->put)) {
+		n = left < API_PIECE ? left : API_PIECE;
+		if ((st = docput_write(req->put, p, n)) != 0) {
+			docput_result(req->put, &st, &text);
+			req->fail_status = st;
+			req->fail_text = text;
+		}
+		p += n;
+		left -= n;
+	}
+	if (req->fail_status != 0)
+		left = 0;	/* drain the rest, then answer */
+	*size = left;
+	if (left > 0) {
+		req->suspended = true;
+		MHD_suspend_connection(req->conn);
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result
+api_put_end(struct api_req *req)
+{
+	const char *text;
+	int st;
+
+	if (req->fail_status != 0)
+		return api_reply_error(req->conn, (unsigned)req->fail_status,
+		    req->fail_text);
+	if (!req->finishing) {
+		req->finishing = true;
+		if (docput_finish(req->put) != 0 &&
+		    docput_result(req->put, &st, &text))
+			return api_reply_error(req->conn, (unsigned)st, text);
+	}
+	if (!docput_result(req->put, &st, &text)) {
+		req->suspended = true;
+		MHD_suspend_connection(req->conn);
+		return MHD_YES;
+	}
+	if (st != 200)
+		return api_reply_error(req->conn, (unsigned)st, text);
+	/* Without peers every document waits here for the network. */
+	return api_reply_json(req->conn, 200, json_pack("{s:s,s:b}", "uri",
+	    text, "pending", 1));
+}
+
+/* ---- dispatch ---- */
+
+static enum MHD_Result
+api_route(struct api *a, struct api_req *req, struct MHD_Connection *conn,
+    const char *url, const char *method)
+{
+	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+	const char *why = NULL;
+	unsigned st;
+
+	if ((st = api_check(a, conn, url, &why)) != 0)
+		return api_reply_error(conn, st, why);
+	if (strcmp(url, API_PREFIX "status") == 0)
+		return get ? api_status(a, conn) :
+		    api_reply_error(conn, 405, "use GET");
+	if (strncmp(url, API_PREFIX "get/", strlen(API_PREFIX "get/")) == 0)
+		return get ? api_get(a, conn, url + strlen(API_PREFIX "get/")) :
+		    api_reply_error(conn, 405, "use GET");
+	if (strcmp(url, API_PREFIX "put") == 0)
+		return strcmp(method, MHD_HTTP_METHOD_POST) == 0 ?
+		    api_put_start(a, req, conn) :
+		    api_reply_error(conn, 405, "use POST");
+	return api_reply_error(conn, 404, "no such page");
+}
+
+static enum MHD_Result
+api_handler(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct api *a = cls;
+	struct api_req *req = *con_cls;
+
+	(void)version;
+	if (req == NULL) {
+		if ((req = calloc(1, sizeof(*req))) == NULL)
+			return MHD_NO;
+		req->api = a;
+		req->conn = conn;
+		req->next = a->reqs;
+		if (a->reqs != NULL)
+			a->reqs->prev = req;
+		a->reqs = req;
+		*con_cls = req;
+		return api_route(a, req, conn, url, method);
+	}
+	if (req->kind != REQ_PUT) {
+		/* A body nobody asked for: drop it. */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0)
+		return api_put_body(req, upload_data, upload_data_size);
+	return api_put_end(req);
+}
+
+static void
+api_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct api_req *req = *con_cls;
+	struct api *a = cls;
+
+	(void)conn;
+	if (req == NULL)
+		return;
+	if (req->prev != NULL)
+		req->prev->next = req->next;
+	else
+		a->reqs = req->next;
+	if (req->next != NULL)
+		req->next->prev = req->prev;
+	if (req->put != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		log_info("api: upload ended early (%d); discarding it", (int)toe);
+	docput_close(req->put);
+	free(req);
+	*con_cls = NULL;
+}
+
+/* Keeps the request path as sent: URIs carry their own %-escapes, and
+ * query values are decoded by params.c. */
+static size_t
+api_unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+static void
+api_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char text[512];
+
+	(void)cls;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	text[strcspn(text, "\n")] = '\0';
+	log_debug("http: %s", text);
+}
+
+/* ---- the event loop glue ---- */
+
+static void
+api_run(struct api *a)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+	struct timeval tv;
+
+	MHD_run(a->mhd);
+	if (MHD_get_timeout(a->mhd, &ms) == MHD_YES) {
+		tv.tv_sec = (time_t)(ms / 1000);
+		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+		evtimer_add(a->ev_timer, &tv);
+	}
+}
+
+static void
+api_on_event(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	api_run(arg);
+}
+
+static int
+api_listen(struct api *a, const char *addr, char *why, size_t whylen)
+{
+	struct addrinfo hints = { 0 }, *res = NULL, *ai;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[UTIL_HOST_MAX], serv[8];
+	uint16_t port;
+	int one = 1, rc;
+
+	if (util_parse_hostport(addr, host, &port) != 0) {
+		snprintf(why, whylen, "bad API address '%s'", addr);
+		return -1;
+	}
+	snprintf(serv, sizeof(serv), "%u", port);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, serv, &hints, &res)) != 0) {
+		snprintf(why, whylen, "API address %s: %s", addr,
+		    gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		a->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0);
+		if (a->fd < 0)
+			continue;
+		setsockopt(a->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(a->fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(a->fd, 64) == 0)
+			break;
+		close(a->fd);
+		a->fd = -1;
+	}
+	freeaddrinfo(res);
+	if (a->fd < 0 || getsockname(a->fd, (struct sockaddr *)&ss, &sl) != 0) {
+		snprintf(why, whylen, "cannot listen on %s: %s", addr,
+		    strerror(errno));
+		return -1;
+	}
+	port = ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	snprintf(a->address, sizeof(a->address), strchr(host, ':') ?
+	    "[%s]:%u" : "%s:%u", host, port);
+	snprintf(a->hosts[0], sizeof(a->hosts[0]), "%s", a->address);
+	snprintf(a->hosts[1], sizeof(a->hosts[1]), "127.0.0.1:%u", port);
+	snprintf(a->hosts[2], sizeof(a->hosts[2]), "localhost:%u", port);
+	snprintf(a->hosts[3], sizeof(a->hosts[3]), "[::1]:%u", port);
+	return 0;
+}
+
+static int
+api_start_mhd(struct api *a)
+{
+	const union MHD_DaemonInfo *info;
+
+	a->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, api_handler, a,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)a->fd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_MAX_CONNECTIONS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_POOL_SIZE,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_NOTIFY_COMPLETED, api_completed, a,
+	    MHD_OPTION_UNESCAPE_CALLBACK, api_unescape_none, a,
+	    MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, a,
+	    MHD_OPTION_END);
+	if (a->mhd == NULL)
+		return -1;
+	info = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (info == NULL)
+		return -1;
+	a->ev_io = event_new(a->node->base, info->epoll_fd,
+	    EV_READ | EV_PERSIST, api_on_event, a);
+	a->ev_timer = evtimer_new(a->node->base, api_on_event, a);
+	if (a->ev_io == NULL || a->ev_timer == NULL ||
+	    event_add(a->ev_io, NULL) != 0)
+		return -1;
+	api_run(a);
+	return 0;
+}
+
+int
+api_start(struct api **out, struct node *node, const char *addr,
+    const char *token, char *why, size_t whylen)
+{
+	struct api *a = calloc(1, sizeof(*a));
+
+	*out = NULL;
+	if (a == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	a->node = node;
+	a->fd = -1;
+	snprintf(a->token, sizeof(a->token), "%s", token);
+	if (api_listen(a, addr, why, whylen) != 0)
+		goto fail;
+	if (api_start_mhd(a) != 0) {
+		snprintf(why, whylen, "cannot start the HTTP server");
+		goto fail;
+	}
+	*out = a;
+	return 0;
+fail:
+	api_stop(a);
+	return -1;
+}
+
+const char *
+api_address(const struct api *a)
+{
+	return a->address;
+}
+
+void
+api_stop(struct api *a)
+{
+	if (a == NULL)
+		return;
+	if (a->ev_io != NULL)
+		event_free(a->ev_io);
+	if (a->ev_timer != NULL)
+		event_free(a->ev_timer);
+	/* libmicrohttpd closes only connections that are not suspended;
+	 * api_completed() then lets go of each put. */
+	for (struct api_req *r = a->reqs; r != NULL; r = r->next) {
+		if (r->suspended) {
+			r->suspended = false;
+			MHD_resume_connection(r->conn);
+		}
+	}
+	if (a->mhd != NULL)
+		MHD_stop_daemon(a->mhd);
+	if (a->fd >= 0)
+		close(a->fd);
+	sodium_memzero(a->token, sizeof(a->token));
+	free(a);
+}

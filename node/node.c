@@ -1,0 +1,199 @@
+/* node.c - see node.h: start, serve, stop. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "node/api.h"
+#include "node/log.h"
+#include "node/node.h"
+#include "node/util.h"
+#include "node/writer.h"
+
+static void
+node_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct node *node = arg;
+
+	(void)what;
+	log_info("signal %d: shutting down", (int)sig);
+	event_base_loopexit(node->base, NULL);
+}
+
+static int
+node_open_store(struct node *node)
+{
+	char *dir = util_path(node->cfg.datadir, "store");
+	struct store_stats s;
+	int rc = -1;
+
+	if (dir == NULL || util_mkdirs(dir, 0700) != 0) {
+		log_err("cannot create %s: %s", dir ? dir : "store",
+		    strerror(errno));
+		goto out;
+	}
+	rc = store_open(&node->store, dir, node->cfg.store_size);
+	if (rc == STORE_ECORRUPT)
+		log_err("the store in %s is corrupt or unreadable; refusing to "
+		    "start and leaving it untouched", dir);
+	else if (rc == STORE_ELOCKED)
+		log_err("another umbra node is using %s", node->cfg.datadir);
+	else if (rc != 0)
+		log_err("cannot open the store in %s: %s", dir,
+		    store_strerror(rc));
+	else if (store_get_stats(node->store, &s) == 0)
+		log_info("store: %llu blocks, %llu of %llu MiB used, %llu "
+		    "pending inserts", (unsigned long long)s.blocks,
+		    (unsigned long long)(s.bytes_used >> 20),
+		    (unsigned long long)(s.bytes_max >> 20),
+		    (unsigned long long)s.pending);
+out:
+	free(dir);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Writes DIR/api.token, then DIR/api: a client that finds DIR/api can
+ * count on the token being there. */
+static int
+node_write_api_files(struct node *node, const char *token)
+{
+	char *tok = util_path(node->cfg.datadir, "api.token");
+	char *api = util_path(node->cfg.datadir, "api");
+	char line[UTIL_HOST_MAX + 20];
+	int rc = -1;
+
+	if (tok == NULL || api == NULL)
+		goto out;
+	snprintf(line, sizeof(line), "%s\n", api_address(node->api));
+	if (util_write_file(tok, token, strlen(token), 0600) != 0 ||
+	    util_write_file(api, line, strlen(line), 0644) != 0)
+		log_err("cannot write %s: %s", api, strerror(errno));
+	else
+		rc = 0;
+out:
+	free(tok);
+	free(api);
+	return rc;
+}
+
+static void
+node_remove_api_files(struct node *node)
+{
+	char *api = util_path(node->cfg.datadir, "api");
+	char *tok = util_path(node->cfg.datadir, "api.token");
+
+	if (api != NULL)
+		unlink(api);
+	if (tok != NULL)
+		unlink(tok);
+	free(api);
+	free(tok);
+}
+
+static int
+node_start_api(struct node *node)
+{
+	uint8_t raw[API_TOKEN_HEX / 2];
+	char token[API_TOKEN_HEX + 1], why[256];
+	int rc = -1;
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(token, sizeof(token), raw, sizeof(raw));
+	if (api_start(&node->api, node, node->cfg.api, token, why,
+	    sizeof(why)) != 0)
+		log_err("%s", why);
+	else if (node_write_api_files(node, token) == 0)
+		rc = 0;
+	sodium_memzero(raw, sizeof(raw));
+	sodium_memzero(token, sizeof(token));
+	return rc;
+}
+
+static int
+node_start(struct node *node)
+{
+	const char *why;
+	struct event *ev;
+
+	if (util_mkdirs(node->cfg.datadir, 0700) != 0) {
+		log_err("cannot create datadir %s: %s", node->cfg.datadir,
+		    strerror(errno));
+		return -1;
+	}
+	if (identity_load(&node->id, node->cfg.datadir, &why) != 0) {
+		log_err("%s (in %s)", why, node->cfg.datadir);
+		return -1;
+	}
+	if (node_open_store(node) != 0)
+		return -1;
+	if ((node->base = event_base_new()) == NULL ||
+	    writer_new(&node->writer, node->base) != 0) {
+		log_err("cannot start the event loop");
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		ev = evsignal_new(node->base, i ? SIGTERM : SIGINT,
+		    node_on_signal, node);
+		if (ev == NULL || event_add(ev, NULL) != 0)
+			return -1;
+		node->sig[i] = ev;
+	}
+	return node_start_api(node);
+}
+
+static void
+node_stop(struct node *node)
+{
+	if (node->api != NULL)
+		node_remove_api_files(node);
+	api_stop(node->api);
+	/* After the HTTP server: given-up puts still hand jobs over. */
+	writer_free(node->writer);
+	store_close(node->store);
+	for (int i = 0; i < 2; i++)
+		if (node->sig[i] != NULL)
+			event_free(node->sig[i]);
+	if (node->base != NULL)
+		event_base_free(node->base);
+	identity_wipe(&node->id);
+	config_free(&node->cfg);
+}
+
+int
+node_run(struct node_config *cfg)
+{
+	struct node node;
+	int rc = 1;
+
+	memset(&node, 0, sizeof(node));
+	node.cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	node.started = util_now();
+	log_set_level((enum log_level)node.cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0) {
+		log_err("libsodium failed to start");
+		goto out;
+	}
+	if (node_start(&node) != 0)
+		goto out;
+	if (node.cfg.npeers > 0)
+		log_warn("this version runs as a single node: the %zu --peer "
+		    "setting(s) are checked but no links are made", node.cfg.npeers);
+	log_info("node %s ready (location %.6f); API on %s; datadir %s",
+	    node.id.name, node.id.location, api_address(node.api),
+	    node.cfg.datadir);
+	if (event_base_dispatch(node.base) < 0)
+		log_err("event loop failed");
+	else
+		rc = 0;
+out:
+	node_stop(&node);
+	log_info("stopped");
+	return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * node.h - the running daemon: what every part of node/ shares.
+ *
+ * One struct node lives for the life of `umbra node`; node_run() builds
+ * it from the settings, serves until SIGINT or SIGTERM, and takes it down
+ * in order (HTTP first, then the store thread, then the store).
+ */
+#ifndef UMBRA_NODE_H
+#define UMBRA_NODE_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "node/config.h"
+#include "node/identity.h"
+#include "store/store.h"
+
+struct api;
+struct writer;
+
+struct node_counters {
+	uint64_t puts, puts_failed, put_bytes;
+	uint64_t gets, gets_found, gets_not_found, get_bytes;
+};
+
+struct node {
+	struct node_config cfg;
+	struct event_base *base;
+	struct store *store;
+	struct writer *writer;
+	struct api *api;
+	struct identity id;
+	struct event *sig[2];		/* SIGINT, SIGTERM */
+	double started;			/* util_now() at start */
+	unsigned puts_active;
+	struct node_counters count;
+};
+
+/* Runs the daemon with cfg (taken over by the node). Returns the exit
+ * status for main(). */
+int node_run(struct node_config *cfg);
+
+#endif

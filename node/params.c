@@ -1,0 +1,101 @@
+/* params.c - see params.h. */
+#include <string.h>
+
+#include "node/params.h"
+
+static int
+params_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+params_decode(const char *in, size_t len, char *out, size_t outlen,
+    size_t *outn)
+{
+	size_t n = 0;
+	int hi, lo;
+	char c;
+
+	for (size_t i = 0; i < len; i++) {
+		c = in[i];
+		if (c == '%') {
+			if (len - i < 3 || (hi = params_hex(in[i + 1])) < 0 ||
+			    (lo = params_hex(in[i + 2])) < 0)
+				return -1;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (c == '\0' || n + 1 >= outlen)
+			return -1;
+		out[n++] = c;
+	}
+	if (outlen == 0)
+		return -1;
+	out[n] = '\0';
+	*outn = n;
+	return 0;
+}
+
+int
+params_parse_hops(const char *s, int *hops)
+{
+	int v = 0;
+
+	if (s == NULL) {
+		*hops = PARAMS_HOPS_DEFAULT;
+		return 0;
+	}
+	if (*s == '\0' || strlen(s) > 2)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (v < 1 || v > PARAMS_HOPS_MAX)
+		return -1;
+	*hops = v;
+	return 0;
+}
+
+int
+params_parse_put(const char *name, const char *hops, struct put_params *out,
+    const char **why)
+{
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (params_parse_hops(hops, &out->hops) != 0) {
+		*why = "hops must be a number from 1 to 8";
+		return -1;
+	}
+	if (name == NULL || name[0] == '\0')
+		return 0;
+	if (params_decode(name, strlen(name), out->name, sizeof(out->name),
+	    &n) != 0 || uri_name_check(out->name, n) != 0) {
+		*why = "name must be 1 to 255 bytes, without '/' or control "
+		    "characters";
+		out->name[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int
+params_parse_get(const char *path, struct uri *u, const char **why)
+{
+	if (uri_parse(u, path, strlen(path)) != URI_OK) {
+		*why = u->why;
+		return -1;
+	}
+	return 0;
+}

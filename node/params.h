@@ -1,0 +1,35 @@
+/*
+ * params.h - parsing of HTTP API request parameters.
+ *
+ * Pure functions over the raw (still %-encoded) strings a client sent, so
+ * they can be unit-tested and fuzzed without a server. Every failure
+ * gives a static one-line reason in *why.
+ */
+#ifndef UMBRA_PARAMS_H
+#define UMBRA_PARAMS_H
+
+#include <stddef.h>
+
+#include "crypto/uri.h"
+
+#define PARAMS_HOPS_DEFAULT 3
+#define PARAMS_HOPS_MAX 8
+
+struct put_params {
+	char name[URI_NAME_MAX + 1];	/* decoded; "" if none */
+	int hops;
+};
+
+/* %-decodes in (len bytes; '+' means a space, as in forms) into out, NUL
+ * terminated. Fails on a bad escape, a decoded NUL, or no room. */
+int params_decode(const char *in, size_t len, char *out, size_t outlen,
+    size_t *outn);
+/* hops: the raw query value, NULL when absent (then the default). */
+int params_parse_hops(const char *s, int *hops);
+/* name and hops are the raw query values, NULL when absent. */
+int params_parse_put(const char *name, const char *hops,
+    struct put_params *out, const char **why);
+/* path is what follows "/api/v1/get/" in the request path, raw. */
+int params_parse_get(const char *path, struct uri *u, const char **why);
+
+#endif

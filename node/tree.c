@@ -1,0 +1,122 @@
+/* tree.c - see tree.h. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/tree.h"
+
+/* Data blocks under one node of the given level when it is full. */
+static uint64_t
+tree_capacity(int level)
+{
+	uint64_t c = 1;
+
+	while (level-- > 0)
+		c *= CHK_FANOUT;
+	return c;
+}
+
+/* Scratch for one index level: the block and its references. */
+struct tree_level {
+	uint8_t cipher[CHK_BLOCK_SIZE];
+	uint8_t plain[CHK_BLOCK_SIZE];
+	struct chk_ref refs[CHK_FANOUT];
+};
+
+static int
+tree_walk_at(struct store *st, const struct chk_ref *ref, int level,
+    uint64_t leaves, tree_visit_fn visit, void *arg, bool skip_missing)
+{
+	uint64_t cap = tree_capacity(level - 1);
+	struct tree_level *lv;
+	size_t n;
+	int rc;
+
+	if ((rc = visit(arg, ref->rkey)) != 0 || level == 0)
+		return rc;
+	if (leaves == 0 || leaves > cap * CHK_FANOUT || level > CHK_MAX_DEPTH)
+		return STORE_EINVAL;
+	if ((lv = malloc(sizeof(*lv))) == NULL)
+		return STORE_ENOMEM;
+	n = (size_t)((leaves - 1) / cap + 1);
+	rc = store_get_block(st, ref->rkey, lv->cipher, NULL);
+	if (rc == STORE_ENOTFOUND && skip_missing) {
+		/* visit() saw its key: the caller counts it as missing. */
+		rc = 0;
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	if ((rc = chk_block_decode(lv->cipher, lv->plain, ref)) != 0 ||
+	    (rc = chk_index_parse(lv->plain, n, lv->refs)) != 0) {
+		rc = rc == CHK_ENOMEM ? STORE_ENOMEM : STORE_ECORRUPT;
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = tree_walk_at(st, &lv->refs[i], level - 1,
+		    i + 1 < n ? cap : leaves - cap * i, visit, arg, skip_missing);
+out:
+	free(lv);
+	return rc;
+}
+
+int
+tree_walk(struct store *st, const struct chk_ref *ref, int level,
+    uint64_t leaves, tree_visit_fn visit, void *arg)
+{
+	return tree_walk_at(st, ref, level, leaves, visit, arg, false);
+}
+
+struct tree_kind_ctx {
+	struct store *st;
+	enum tree_mark how;
+	size_t n, missing;
+	uint8_t keys[TREE_CHUNK][CHK_KEY_SIZE];
+};
+
+static int
+tree_kind_flush(struct tree_kind_ctx *c)
+{
+	size_t missing = 0;
+	int rc;
+
+	if (c->n == 0)
+		return 0;
+	if (c->how == TREE_OWN)
+		rc = store_set_kind(c->st, (const uint8_t (*)[STORE_KEY_SIZE])
+		    c->keys, c->n, STORE_KIND_CLIENT, &missing);
+	else
+		rc = store_release_temp(c->st, (const uint8_t (*)[STORE_KEY_SIZE])
+		    c->keys, c->n, &missing);
+	c->missing += missing;
+	c->n = 0;
+	return rc;
+}
+
+static int
+tree_kind_visit(void *arg, const uint8_t rkey[CHK_KEY_SIZE])
+{
+	struct tree_kind_ctx *c = arg;
+
+	memcpy(c->keys[c->n++], rkey, CHK_KEY_SIZE);
+	return c->n == TREE_CHUNK ? tree_kind_flush(c) : 0;
+}
+
+int
+tree_mark(struct store *st, const struct chk_ref *ref, int level,
+    uint64_t leaves, enum tree_mark how, size_t *missing)
+{
+	struct tree_kind_ctx *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (c == NULL)
+		return STORE_ENOMEM;
+	c->st = st;
+	c->how = how;
+	rc = tree_walk_at(st, ref, level, leaves, tree_kind_visit, c, true);
+	if (rc == 0)
+		rc = tree_kind_flush(c);
+	*missing = c->missing;
+	free(c);
+	return rc;
+}
