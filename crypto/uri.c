@@ -143,8 +143,7 @@ uri_parse(struct uri *u, const char *s, size_t len)
 	const size_t head = strlen(URI_PREFIX), keys_end = head +
 	    2 * URI_KEY_CHARS + 2 + URI_EXTRA_CHARS;
 	uint8_t extra[URI_EXTRA_SIZE];
-	const char *k1 = s + head, *k2 = k1 + URI_KEY_CHARS + 1,
-	    *x = k2 + URI_KEY_CHARS + 1;
+	const char *k1, *k2, *x;
 	int rc;
 
 	memset(u, 0, sizeof(*u));
@@ -152,6 +151,10 @@ uri_parse(struct uri *u, const char *s, size_t len)
 		return uri_fail(u, "not a CHK@ key");
 	if (len < keys_end)
 		return uri_fail(u, "too short");
+	/* Only now: pointers past the end of s would be undefined. */
+	k1 = s + head;
+	k2 = k1 + URI_KEY_CHARS + 1;
+	x = k2 + URI_KEY_CHARS + 1;
 	if (k1[URI_KEY_CHARS] != ',' || k2[URI_KEY_CHARS] != ',')
 		return uri_fail(u, "missing ',' between fields");
 	if (uri_b64_decode(u->root.ref.rkey, CHK_KEY_SIZE, k1,

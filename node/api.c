@@ -272,6 +272,9 @@ api_get(struct api *a, struct MHD_Connection *conn, const char *path)
 		    "1 to 8");
 	node->count.gets++;
 	if ((st = docget_open(&g, node, &u.root)) != 0) {
+		if (st == 422)
+			return api_reply_error(conn, 422, "the URI's decryption key "
+			    "does not match the content");
 		if (st != 404)
 			return api_reply_error(conn, 500, "cannot read the store");
 		node->count.gets_not_found++;

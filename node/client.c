@@ -116,7 +116,9 @@ client_locate(struct client *c, const char *datadir_opt, const char *api_opt)
 		    "bad API address '%s'", c->api);
 		goto out;
 	}
-	if (client_load_token(c, datadir) != 0) {
+	/* With --api the node may be elsewhere: go without a token and let
+	 * it answer, so "no node" and "refused" stay distinct errors. */
+	if (client_load_token(c, datadir) != 0 && api_opt == NULL) {
 		rc = client_fail(c, CLIENT_ENONODE, "no API token: cannot read "
 		    "%s/api.token (or set UMBRA_API_TOKEN)", datadir);
 		goto out;
@@ -171,8 +173,9 @@ client_init(struct client *c, const char *path, const char *extra_header)
 	snprintf(url, sizeof(url), "http://%s%s", c->api, path);
 	if ((c->curl = curl_easy_init()) == NULL)
 		return -1;
-	c->headers = curl_slist_append(NULL, c->auth);
-	c->headers = curl_slist_append(c->headers, "Expect:");
+	c->headers = curl_slist_append(NULL, "Expect:");
+	if (c->auth[0] != '\0')
+		c->headers = curl_slist_append(c->headers, c->auth);
 	if (extra_header != NULL)
 		c->headers = curl_slist_append(c->headers, extra_header);
 	if (c->headers == NULL)

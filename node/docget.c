@@ -28,6 +28,16 @@ docget_open(struct docget **out, struct node *node,
 		return 500;
 	}
 	g->node = node;
+	/* Decrypt the root now: a wrong decryption key is then an answer,
+	 * not a transfer cut short after the headers. */
+	if (store_get_block(node->store, root->ref.rkey, g->cipher, NULL) != 0) {
+		docget_free(g);
+		return 500;
+	}
+	if (chk_decoder_feed(g->dec, g->cipher) != 0) {
+		docget_free(g);
+		return 422;
+	}
 	*out = g;
 	return 0;
 }

@@ -18,7 +18,8 @@
 struct node;
 struct docget;
 
-/* 0, or an HTTP status: 404 if the root block is not held, 500. */
+/* 0, or an HTTP status: 404 if the root block is not held, 422 if it
+ * does not decrypt with the root's key (a wrong or altered URI), 500. */
 int docget_open(struct docget **out, struct node *node,
     const struct chk_root *root) __attribute__((warn_unused_result));
 /* Up to max bytes into buf: > 0 bytes, 0 at the verified end, -1 on a

@@ -275,6 +275,9 @@ test_hostile(void)
 	n = strlen(base);
 
 	reject("", 0, "empty input");
+	TAP_OK(uri_parse(&u, NULL, 0) == URI_EINVAL && u.why != NULL,
+	    "reject NULL with length 0");
+	make_root(&u, 3, CHK_CODEC_NONE, 1, BS + 1, BS + 1);
 	reject_str("CHK@", "\"CHK@\"");
 	reject_str("CHK", "\"CHK\"");
 	strcpy(s, base);

@@ -1,0 +1,43 @@
+/*
+ * fuzz_params.c - the HTTP API parameter parsers (node/params.h) on
+ * arbitrary bytes: the query values of a put and the path of a get.
+ * The input is split at its first 0xff byte: name, then hops.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/params.h"
+
+#include "tests/fuzz/fuzz.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *sep = memchr(data, 0xff, size);
+	size_t n1 = sep ? (size_t)(sep - data) : size;
+	char *a = strndup((const char *)data, n1);
+	char *b = sep ? strndup((const char *)sep + 1, size - n1 - 1) : NULL;
+	char out[64];
+	struct put_params pp;
+	struct uri u;
+	const char *why;
+	size_t n;
+	int hops;
+
+	if (a == NULL)
+		abort();
+	if (params_parse_put(a, b, &pp, &why) == 0 &&
+	    (pp.hops < 1 || pp.hops > PARAMS_HOPS_MAX ||
+	    strlen(pp.name) > URI_NAME_MAX))
+		abort();
+	if (params_parse_hops(a, &hops) == 0 && (hops < 1 || hops > 8))
+		abort();
+	if (params_decode(a, strlen(a), out, sizeof(out), &n) == 0 &&
+	    (n >= sizeof(out) || out[n] != '\0'))
+		abort();
+	(void)params_parse_get(a, &u, &why);
+	free(a);
+	free(b);
+	return 0;
+}

@@ -1,0 +1,94 @@
+# lib.sh - shared helpers for the network tests (sourced, bash).
+#
+# Each test starts real `umbra node` processes on 127.0.0.1 with port 0,
+# talks to them only through the command line and HTTP, prints TAP, and
+# stops every process it started, by PID, on any exit.
+
+set -u
+UMBRA=${UMBRA:-$(cd "$(dirname "$0")/../.." && pwd)/umbra}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/umbra-test.XXXXXX")
+TAP_N=0
+TAP_FAILED=0
+PIDS=""
+
+ok() {		# ok CONDITION-EXIT-STATUS NAME
+	TAP_N=$((TAP_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $TAP_N - $2"
+	else
+		echo "not ok $TAP_N - $2"
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+}
+
+skip() {	# skip NAME REASON
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $1 # SKIP $2"
+}
+
+diag() { echo "# $*"; }
+
+cleanup() {
+	for p in $PIDS; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $PIDS; do
+		for _ in $(seq 50); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+done_testing() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+	exit $?
+}
+
+# start_node DIR [ARGS...]: starts a node on 127.0.0.1 port 0 in DIR and
+# waits (at most 10 s) for DIR/api. Sets NODE_PID; logs go to DIR.log.
+start_node() {
+	local dir=$1
+	shift
+	rm -f "$dir/api"
+	"$UMBRA" node --datadir "$dir" --api 127.0.0.1:0 --listen 127.0.0.1:0 \
+	    "$@" 2>"$dir.log" &
+	NODE_PID=$!
+	PIDS="$PIDS $NODE_PID"
+	for _ in $(seq 100); do
+		[ -s "$dir/api" ] && return 0
+		kill -0 "$NODE_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_node PID: SIGTERM, then wait up to 10 s; returns its exit status.
+stop_node() {
+	local pid=$1 rc
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+		return 99
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	return $rc
+}
+
+# api_url DIR: http://HOST:PORT of the node in DIR; token DIR: its token.
+api_url() { echo "http://$(cat "$1/api")"; }
+token() { cat "$1/api.token"; }
+
+# rss_kb PID: resident set size in KiB.
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }

@@ -1,0 +1,1740 @@
+/*
+ * test_chk.c - CHK blocks, tree shape, index parsing, the streaming
+ * encoder and decoder, and what the decoder does with hostile trees.
+ *
+ * Known answers are derived independently with libsodium (SHA-256 and
+ * RFC 8439 ChaCha20) and also hard-coded, so a change on either side
+ * shows. UMBRA_TEST_QUICK=1 in the environment skips the slowest read
+ * sizes on the largest documents (for valgrind on slow machines).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <zstd.h>
+
+#include "crypto/chk.h"
+#include "crypto/chk_decode.h"
+#include "crypto/chk_encode.h"
+#include "crypto/uri.h"
+#include "tests/tap.h"
+
+#define BS CHK_BLOCK_SIZE
+#define MIB (1024 * 1024)
+
+static bool quick;
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static uint64_t
+rng_next(uint64_t *s)
+{
+	/* splitmix64 */
+	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static void
+rng_fill(uint8_t *p, size_t n, uint64_t seed)
+{
+	uint64_t s = seed, v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i % 8 == 0)
+			v = rng_next(&s);
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+static void
+to_hex(char *out, const uint8_t *p, size_t n)
+{
+	static const char h[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = h[p[i] >> 4];
+		out[2 * i + 1] = h[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static bool
+hex_is(const uint8_t *p, const char *hex)
+{
+	char buf[2 * CHK_KEY_SIZE + 1];
+
+	to_hex(buf, p, CHK_KEY_SIZE);
+	if (strcmp(buf, hex) == 0)
+		return true;
+	printf("# got  %s\n# want %s\n", buf, hex);
+	return false;
+}
+
+static bool
+root_eq(const struct chk_root *a, const struct chk_root *b)
+{
+	return memcmp(&a->ref, &b->ref, sizeof(a->ref)) == 0 &&
+	    a->codec == b->codec && a->depth == b->depth &&
+	    a->data_len == b->data_len && a->stream_len == b->stream_len;
+}
+
+/* ---- an in-memory block store: open addressing on rkey ---------------- */
+
+struct bent {
+	uint8_t rkey[CHK_KEY_SIZE];
+	uint8_t *cipher;	/* NULL: empty slot */
+	bool hidden;		/* "lost": fetch fails */
+};
+
+struct bmap {
+	struct bent *e;
+	size_t cap, n;
+	size_t emits;		/* emit calls */
+	size_t bad;		/* blocks that failed verification in emit */
+	int fail_after;		/* emit returns 99 after this many; -1 never */
+};
+
+static void
+bmap_init(struct bmap *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->cap = 64;
+	m->e = calloc(m->cap, sizeof(*m->e));
+	m->fail_after = -1;
+	if (m->e == NULL)
+		exit(1);
+}
+
+static void
+bmap_free(struct bmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->e[i].cipher);
+	free(m->e);
+	m->e = NULL;
+}
+
+static size_t
+bmap_slot(const struct bmap *m, const uint8_t rkey[CHK_KEY_SIZE])
+{
+	uint64_t h;
+	size_t i;
+
+	memcpy(&h, rkey, sizeof(h));
+	for (i = (size_t)h & (m->cap - 1); m->e[i].cipher != NULL;
+	    i = (i + 1) & (m->cap - 1))
+		if (memcmp(m->e[i].rkey, rkey, CHK_KEY_SIZE) == 0)
+			break;
+	return i;
+}
+
+static struct bent *
+bmap_get(const struct bmap *m, const uint8_t rkey[CHK_KEY_SIZE])
+{
+	struct bent *e = &m->e[bmap_slot(m, rkey)];
+
+	return e->cipher != NULL ? e : NULL;
+}
+
+static void
+bmap_put(struct bmap *m, const uint8_t rkey[CHK_KEY_SIZE],
+    const uint8_t *cipher)
+{
+	struct bent *e;
+
+	if (2 * (m->n + 1) > m->cap) {
+		struct bmap big = *m;
+
+		big.cap = m->cap * 2;
+		big.e = calloc(big.cap, sizeof(*big.e));
+		if (big.e == NULL)
+			exit(1);
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->e[i].cipher != NULL)
+				big.e[bmap_slot(&big, m->e[i].rkey)] = m->e[i];
+		free(m->e);
+		*m = big;
+	}
+	e = &m->e[bmap_slot(m, rkey)];
+	if (e->cipher != NULL)
+		return;		/* deduplicated */
+	memcpy(e->rkey, rkey, CHK_KEY_SIZE);
+	e->cipher = xmalloc(BS);
+	memcpy(e->cipher, cipher, BS);
+	e->hidden = false;
+	m->n++;
+}
+
+static int
+emit_cb(void *arg, const struct chk_ref *ref, const uint8_t cipher[BS])
+{
+	struct bmap *m = arg;
+	uint8_t rk[CHK_KEY_SIZE];
+
+	if (m->fail_after >= 0 && m->emits >= (size_t)m->fail_after)
+		return 99;
+	m->emits++;
+	if (chk_block_verify(cipher, ref->rkey) != CHK_OK ||
+	    chk_block_rkey(cipher, rk) != CHK_OK ||
+	    memcmp(rk, ref->rkey, CHK_KEY_SIZE) != 0)
+		m->bad++;
+	bmap_put(m, ref->rkey, cipher);
+	return 0;
+}
+
+/* Encrypts a plaintext block (copied) into the map. */
+static void
+put_plain(struct bmap *m, const uint8_t *plain, struct chk_ref *ref)
+{
+	uint8_t *b = xmalloc(BS);
+
+	memcpy(b, plain, BS);
+	if (chk_block_encode(b, ref) != CHK_OK) {
+		printf("Bail out! chk_block_encode failed\n");
+		exit(1);
+	}
+	bmap_put(m, ref->rkey, b);
+	free(b);
+}
+
+/* ---- encoding with different chunkings -------------------------------- */
+
+enum chunking { CH_WHOLE, CH_TINY, CH_4095, CH_RANDOM, CH_COUNT };
+static const char *const ch_name[] = { "one call", "pieces of 1..7",
+    "pieces of 4095", "random pieces" };
+
+static int
+encode(struct bmap *m, const uint8_t *data, size_t len, enum chunking ch,
+    struct chk_root *root)
+{
+	struct chk_encoder *enc;
+	uint64_t s = len * 31 + ch;
+	size_t off = 0, k = 0, piece;
+	int rc;
+
+	if ((rc = chk_encoder_new(&enc, emit_cb, m)) != 0)
+		return rc;
+	while (off < len) {
+		switch (ch) {
+		case CH_WHOLE: piece = len; break;
+		case CH_TINY: piece = 1 + k++ % 7; break;
+		case CH_4095: piece = 4095; break;
+		default:
+			/* Mostly small, sometimes past a block or a piece. */
+			piece = rng_next(&s) % 8 == 0 ?
+			    1 + rng_next(&s) % 300000 : 1 + rng_next(&s) % 5000;
+			break;
+		}
+		if (piece > len - off)
+			piece = len - off;
+		if ((rc = chk_encoder_write(enc, data + off, piece)) != 0)
+			goto out;
+		off += piece;
+	}
+	if ((rc = chk_encoder_write(enc, data, 0)) != 0)
+		goto out;
+	if (chk_encoder_bytes_in(enc) != len)
+		rc = -1000;
+	else
+		rc = chk_encoder_finish(enc, root);
+out:
+	chk_encoder_free(enc);
+	return rc;
+}
+
+/* ---- decoding --------------------------------------------------------- */
+
+#define DEC_MISSING 100		/* our fetch found no block */
+
+struct dres {
+	int rc;			/* CHK_* or DEC_MISSING */
+	uint64_t total;		/* bytes handed out */
+	uint64_t bytes_out;	/* chk_decoder_bytes_out() at the end */
+	bool over;		/* more than cap bytes handed out */
+	bool still_wants;	/* after a missing block: decoder still waits */
+	size_t feeds;
+};
+
+/* Runs the decoder loop of chk_decode.h with a read buffer of bufsize,
+ * writing up to cap bytes to out (which may be NULL). */
+static int
+decode(const struct bmap *m, const struct chk_root *root, size_t bufsize,
+    uint8_t *out, uint64_t cap, struct dres *res)
+{
+	struct chk_decoder *d;
+	struct chk_ref want;
+	struct bent *e;
+	uint8_t *buf;
+	size_t got;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = chk_decoder_new(&d, root)) != 0) {
+		res->rc = rc;
+		return rc;
+	}
+	buf = xmalloc(bufsize);
+	for (;;) {
+		if ((rc = chk_decoder_read(d, buf, bufsize, &got)) != 0)
+			break;
+		if (got > 0) {
+			if (got > bufsize || res->total + got > cap)
+				res->over = true;
+			else if (out != NULL)
+				memcpy(out + res->total, buf, got);
+			res->total += got;
+			continue;
+		}
+		if (!chk_decoder_want(d, &want))
+			break;
+		if ((e = bmap_get(m, want.rkey)) == NULL || e->hidden) {
+			rc = DEC_MISSING;
+			res->still_wants = chk_decoder_want(d, &want);
+			break;
+		}
+		res->feeds++;
+		if ((rc = chk_decoder_feed(d, e->cipher)) != 0)
+			break;
+	}
+	res->bytes_out = chk_decoder_bytes_out(d);
+	if (rc != 0 && rc != DEC_MISSING) {
+		/* A failed decoder refuses further work. */
+		if (chk_decoder_want(d, &want) ||
+		    chk_decoder_read(d, buf, bufsize, &got) != CHK_ESTATE ||
+		    got != 0)
+			res->over = true;
+	}
+	free(buf);
+	chk_decoder_free(d);
+	res->rc = rc;
+	return rc;
+}
+
+/* ---- 1. single blocks: known answers ---------------------------------- */
+
+static const uint8_t tag_key[64] = "umbra chk v1 content key";
+static const uint8_t tag_route[64] = "umbra chk v1 routing key";
+
+/* The reference computation, with libsodium only. */
+static void
+ref_encode(const uint8_t *plain, uint8_t *cipher, uint8_t ckey[32],
+    uint8_t rkey[32], uint8_t csha[32])
+{
+	static const uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES];
+	crypto_hash_sha256_state st;
+
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, tag_key, sizeof(tag_key));
+	crypto_hash_sha256_update(&st, plain, BS);
+	crypto_hash_sha256_final(&st, ckey);
+	crypto_stream_chacha20_ietf_xor(cipher, plain, BS, nonce, ckey);
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, tag_route, sizeof(tag_route));
+	crypto_hash_sha256_update(&st, cipher, BS);
+	crypto_hash_sha256_final(&st, rkey);
+	crypto_hash_sha256(csha, cipher, BS);
+}
+
+static const struct {
+	const char *name, *ckey, *rkey, *csha;
+} kat[2] = {
+	{ "all-zero block",
+	  "5d1fb220fc463f2b936db7b03d8855f79556f08d82eff0913172033565255505",
+	  "273171f627b186d1f85b8a10447f599da71d9b1d561dadb1c2623a8193493e1f",
+	  "dfbe580572ce4d7b8154cf0b66658e42db31fb12dbd0f083504a78eba3dc7174" },
+	{ "block 0,1,..,255 repeated",
+	  "33a0f45313526f0e439af88e0fe41f89193c5a0360ebb676b1f450a2b7559948",
+	  "1de723b9ef2676335f655607ad136684e8b1047edb8568496ce9eccdb966e2ff",
+	  "bb9ef78b9f33eae897b478134ae1a4c3ff9ff1c6942ab3918f4d6ec29325f9c3" },
+};
+
+static void
+test_block_kat(void)
+{
+	uint8_t *plain = xmalloc(BS), *block = xmalloc(BS),
+	    *rcipher = xmalloc(BS), *back = xmalloc(BS), *bad = xmalloc(BS);
+	uint8_t ckey[32], rkey[32], csha[32], rk2[32];
+	struct chk_ref ref, wrong;
+
+	for (int v = 0; v < 2; v++) {
+		for (size_t i = 0; i < BS; i++)
+			plain[i] = v == 0 ? 0 : (uint8_t)i;
+		ref_encode(plain, rcipher, ckey, rkey, csha);
+		TAP_OK(hex_is(ckey, kat[v].ckey) && hex_is(rkey, kat[v].rkey) &&
+		    hex_is(csha, kat[v].csha),
+		    "KAT %s: libsodium reference gives the hard-coded keys",
+		    kat[v].name);
+
+		memcpy(block, plain, BS);
+		TAP_OK(chk_block_encode(block, &ref) == CHK_OK,
+		    "KAT %s: chk_block_encode ok", kat[v].name);
+		TAP_OK(memcmp(ref.ckey, ckey, 32) == 0 &&
+		    memcmp(ref.rkey, rkey, 32) == 0,
+		    "KAT %s: ckey and rkey match libsodium", kat[v].name);
+		TAP_OK(memcmp(block, rcipher, BS) == 0,
+		    "KAT %s: ciphertext matches libsodium ChaCha20-IETF",
+		    kat[v].name);
+		crypto_hash_sha256(csha, block, BS);
+		TAP_OK(hex_is(csha, kat[v].csha),
+		    "KAT %s: SHA-256(ciphertext) is the hard-coded value",
+		    kat[v].name);
+		TAP_OK(chk_block_rkey(block, rk2) == CHK_OK &&
+		    memcmp(rk2, ref.rkey, 32) == 0,
+		    "KAT %s: chk_block_rkey recomputes rkey", kat[v].name);
+		TAP_OK(chk_block_verify(block, ref.rkey) == CHK_OK,
+		    "KAT %s: chk_block_verify accepts", kat[v].name);
+
+		static const size_t flips[] = { 0, BS / 2, BS - 1 };
+		for (size_t f = 0; f < 3; f++) {
+			for (int bit = 0; bit < 8; bit += 7) {
+				memcpy(bad, block, BS);
+				bad[flips[f]] ^= (uint8_t)(1u << bit);
+				TAP_OK(chk_block_verify(bad, ref.rkey) ==
+				    CHK_EBADBLOCK, "KAT %s: verify rejects bit "
+				    "%d flipped in byte %zu", kat[v].name, bit,
+				    flips[f]);
+				TAP_OK(chk_block_decode(bad, back, &ref) ==
+				    CHK_EBADBLOCK, "KAT %s: decode rejects bit "
+				    "%d flipped in byte %zu", kat[v].name, bit,
+				    flips[f]);
+			}
+		}
+		memcpy(rk2, ref.rkey, 32);
+		rk2[31] ^= 1;
+		TAP_OK(chk_block_verify(block, rk2) == CHK_EBADBLOCK,
+		    "KAT %s: verify rejects a wrong rkey", kat[v].name);
+
+		TAP_OK(chk_block_decode(block, back, &ref) == CHK_OK &&
+		    memcmp(back, plain, BS) == 0,
+		    "KAT %s: chk_block_decode gives the plaintext back",
+		    kat[v].name);
+		wrong = ref;
+		wrong.ckey[0] ^= 0x80;
+		TAP_OK(chk_block_decode(block, back, &wrong) == CHK_EBADBLOCK,
+		    "KAT %s: decode rejects a wrong ckey", kat[v].name);
+		wrong = ref;
+		wrong.rkey[0] ^= 0x80;
+		TAP_OK(chk_block_decode(block, back, &wrong) == CHK_OK,
+		    "KAT %s: decode checks ckey only (rkey is the relay's "
+		    "check)", kat[v].name);
+	}
+	/* In-place decode works too (cipher == plain). */
+	memcpy(block, plain, BS);
+	if (chk_block_encode(block, &ref) == CHK_OK)
+		TAP_OK(chk_block_decode(block, block, &ref) == CHK_OK &&
+		    memcmp(block, plain, BS) == 0, "in-place decode");
+	free(plain);
+	free(block);
+	free(rcipher);
+	free(back);
+	free(bad);
+}
+
+/* ---- 2. shape --------------------------------------------------------- */
+
+static void
+shape(struct chk_shape *s, uint64_t len)
+{
+	if (chk_shape_make(s, len) != CHK_OK) {
+		printf("Bail out! chk_shape_make(%llu) failed\n",
+		    (unsigned long long)len);
+		exit(1);
+	}
+}
+
+static void
+test_shape(void)
+{
+	static const struct {
+		uint64_t len;
+		int rc, depth;
+		uint64_t data_blocks;
+	} t[] = {
+		{ 0, 0, 0, 1 },
+		{ 1, 0, 0, 1 },
+		{ BS - 1, 0, 0, 1 },
+		{ BS, 0, 0, 1 },
+		{ BS + 1, 0, 1, 2 },
+		{ (uint64_t)512 * BS, 0, 1, 512 },
+		{ (uint64_t)512 * BS + 1, 0, 2, 513 },
+		{ (uint64_t)512 * 512 * BS, 0, 2, 512 * 512 },
+		{ (uint64_t)512 * 512 * BS + 1, 0, 3, 512 * 512 + 1 },
+		{ CHK_MAX_STREAM, 0, 4, (uint64_t)1 << 36 },
+		{ CHK_MAX_STREAM + 1, CHK_ETOOBIG, 0, 0 },
+		{ UINT64_MAX, CHK_ETOOBIG, 0, 0 },
+	};
+	struct chk_shape s;
+	int rc;
+
+	TAP_OK(CHK_FANOUT == 512 && CHK_MAX_STREAM == (UINT64_C(1) << 51),
+	    "fanout 512, max stream 2^51 bytes");
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		rc = chk_shape_make(&s, t[i].len);
+		if (t[i].rc != 0) {
+			TAP_OK(rc == t[i].rc, "shape of %llu: ETOOBIG",
+			    (unsigned long long)t[i].len);
+			continue;
+		}
+		bool ok = rc == 0 && s.depth == t[i].depth &&
+		    s.stream_len == t[i].len && s.count[0] == t[i].data_blocks &&
+		    s.count[s.depth] == 1;
+		for (int l = 1; ok && l <= s.depth; l++)
+			ok = s.count[l] == (s.count[l - 1] + 511) / 512;
+		for (int l = s.depth + 1; ok && l <= CHK_MAX_DEPTH; l++)
+			ok = s.count[l] == 0;
+		TAP_OK(ok, "shape of %llu: depth %d, %llu data blocks",
+		    (unsigned long long)t[i].len, t[i].depth,
+		    (unsigned long long)t[i].data_blocks);
+	}
+
+	shape(&s, 0);
+	TAP_OK(chk_shape_children(&s, 0, 0) == 0 &&
+	    chk_shape_children(&s, 1, 0) == 0,
+	    "children: depth 0 has no index nodes");
+
+	shape(&s, BS + 1);
+	TAP_OK(chk_shape_children(&s, 1, 0) == 2 &&
+	    chk_shape_children(&s, 1, 1) == 0 &&
+	    chk_shape_children(&s, 2, 0) == 0 &&
+	    chk_shape_children(&s, 0, 0) == 0 &&
+	    chk_shape_children(&s, -1, 0) == 0,
+	    "children: BS+1 -> root has 2, nothing else");
+
+	shape(&s, (uint64_t)512 * BS);
+	TAP_OK(chk_shape_children(&s, 1, 0) == 512,
+	    "children: 512 blocks -> full root");
+
+	shape(&s, (uint64_t)513 * BS);
+	TAP_OK(chk_shape_children(&s, 2, 0) == 2 &&
+	    chk_shape_children(&s, 1, 0) == 512 &&
+	    chk_shape_children(&s, 1, 1) == 1 &&
+	    chk_shape_children(&s, 1, 2) == 0 &&
+	    chk_shape_children(&s, 3, 0) == 0,
+	    "children: 513 blocks -> 2 / 512 + 1");
+
+	shape(&s, (uint64_t)512 * 512 * BS + 1);
+	TAP_OK(s.count[1] == 513 && s.count[2] == 2 &&
+	    chk_shape_children(&s, 3, 0) == 2 &&
+	    chk_shape_children(&s, 2, 0) == 512 &&
+	    chk_shape_children(&s, 2, 1) == 1 &&
+	    chk_shape_children(&s, 1, 511) == 512 &&
+	    chk_shape_children(&s, 1, 512) == 1 &&
+	    chk_shape_children(&s, 1, 513) == 0,
+	    "children: 512^2+1 blocks at every level");
+
+	shape(&s, CHK_MAX_STREAM);
+	TAP_OK(s.count[4] == 1 && s.count[3] == 512 &&
+	    chk_shape_children(&s, 4, 0) == 512 &&
+	    chk_shape_children(&s, 1, (UINT64_C(1) << 27) - 1) == 512 &&
+	    chk_shape_children(&s, 1, UINT64_C(1) << 27) == 0 &&
+	    chk_shape_children(&s, 5, 0) == 0 &&
+	    chk_shape_children(&s, 1, UINT64_MAX) == 0,
+	    "children: max stream, full tree of depth 4");
+
+	shape(&s, (uint64_t)1000 * BS + 5);
+	TAP_OK(chk_shape_children(&s, 1, 1) == 1001 - 512 &&
+	    chk_shape_children(&s, 2, 0) == 2,
+	    "children: 1001 blocks -> last index holds 489");
+}
+
+/* ---- 3. index parsing ------------------------------------------------- */
+
+static void
+test_index_parse(void)
+{
+	uint8_t *b = xmalloc(BS);
+	struct chk_ref *refs = xmalloc(CHK_FANOUT * sizeof(*refs));
+	bool ok;
+
+	memset(b, 0, BS);
+	for (size_t i = 0; i < 5 * CHK_ENTRY_SIZE; i++)
+		b[i] = (uint8_t)(i * 7 + 1);
+	TAP_OK(chk_index_parse(b, 0, refs) == CHK_EFORMAT, "index: n=0");
+	TAP_OK(chk_index_parse(b, 513, refs) == CHK_EFORMAT, "index: n=513");
+	TAP_OK(chk_index_parse(b, SIZE_MAX, refs) == CHK_EFORMAT,
+	    "index: n=SIZE_MAX");
+	TAP_OK(chk_index_parse(b, 5, refs) == CHK_OK, "index: 5 entries ok");
+	ok = true;
+	for (size_t i = 0; i < 5; i++)
+		ok = ok && memcmp(refs[i].rkey, b + i * 64, 32) == 0 &&
+		    memcmp(refs[i].ckey, b + i * 64 + 32, 32) == 0;
+	TAP_OK(ok, "index: entries are rkey || ckey in order");
+	TAP_OK(chk_index_parse(b, 4, refs) == CHK_EFORMAT,
+	    "index: a 5th used entry where 4 are expected (padding non-zero)");
+	TAP_OK(chk_index_parse(b, 6, refs) == CHK_EFORMAT,
+	    "index: 6 expected, entry 6 all zero");
+
+	memset(b + 2 * 64, 0, 64);
+	TAP_OK(chk_index_parse(b, 5, refs) == CHK_EFORMAT,
+	    "index: used entry 3 of 5 all zero");
+	b[2 * 64 + 63] = 1;
+	TAP_OK(chk_index_parse(b, 5, refs) == CHK_OK,
+	    "index: entry with only its last byte non-zero is used");
+	memset(b + 2 * 64, 0, 32);
+	b[2 * 64 + 63] = 0;
+	b[2 * 64 + 40] = 9;
+	TAP_OK(chk_index_parse(b, 5, refs) == CHK_OK,
+	    "index: entry with a zero rkey but non-zero ckey is used");
+	memset(b, 0, 64);
+	TAP_OK(chk_index_parse(b, 5, refs) == CHK_EFORMAT,
+	    "index: first entry all zero");
+	b[0] = 1;
+
+	b[5 * 64] = 1;
+	TAP_OK(chk_index_parse(b, 5, refs) == CHK_EFORMAT,
+	    "index: non-zero byte right after the used entries");
+	b[5 * 64] = 0;
+	b[BS - 1] = 0x80;
+	TAP_OK(chk_index_parse(b, 5, refs) == CHK_EFORMAT,
+	    "index: non-zero last byte of the block");
+	b[BS - 1] = 0;
+	TAP_OK(chk_index_parse(b, 5, refs) == CHK_OK, "index: repaired ok");
+
+	memset(b, 0, BS);
+	TAP_OK(chk_index_parse(b, 1, refs) == CHK_EFORMAT,
+	    "index: all-zero block, n=1");
+	for (size_t i = 0; i < BS; i++)
+		b[i] = (uint8_t)(i + 1) | 1;
+	TAP_OK(chk_index_parse(b, 512, refs) == CHK_OK &&
+	    memcmp(refs[511].ckey, b + BS - 32, 32) == 0,
+	    "index: exact fit, 512 entries");
+	TAP_OK(chk_index_parse(b, 511, refs) == CHK_EFORMAT,
+	    "index: full block but 511 expected");
+	memset(b + 511 * 64, 0, 64);
+	TAP_OK(chk_index_parse(b, 512, refs) == CHK_EFORMAT,
+	    "index: exact fit with the last entry zero");
+	TAP_OK(chk_index_parse(b, 511, refs) == CHK_OK,
+	    "index: the same as 511 entries ok");
+	free(b);
+	free(refs);
+}
+
+/* ---- 4. round trips --------------------------------------------------- */
+
+/* Pseudo-random English-like text: compresses well at level 1. */
+static void
+make_text(uint8_t *p, size_t n, uint64_t seed)
+{
+	static const char *const words[] = { "the", "quick", "brown", "fox",
+	    "jumps", "over", "lazy", "dog", "anonymous", "content", "block",
+	    "store", "umbra", "key", "routing", "hash", "tree", "index", "of",
+	    "and", "a", "to", "in", "is", "that", "peer", "node", "data",
+	    "encrypted", "convergent" };
+	uint64_t s = seed;
+	size_t i = 0, col = 0;
+
+	while (i < n) {
+		const char *w = words[rng_next(&s) % 30];
+		size_t wl = strlen(w);
+
+		for (size_t k = 0; k < wl && i < n; k++)
+			p[i++] = (uint8_t)w[k];
+		col += wl + 1;
+		if (i < n)
+			p[i++] = col > 70 ? '\n' : ' ';
+		if (col > 70)
+			col = 0;
+	}
+}
+
+static uint64_t
+blocks_of(const struct chk_root *r)
+{
+	struct chk_shape s;
+	uint64_t n = 0;
+
+	if (chk_shape_make(&s, r->stream_len) != 0)
+		return 0;
+	for (int l = 0; l <= s.depth; l++)
+		n += s.count[l];
+	return n;
+}
+
+static void
+check_decode_sizes(const struct bmap *m, const struct chk_root *root,
+    const uint8_t *data, size_t len, const char *what)
+{
+	static const size_t sizes[] = { 1, 7, 4096, 100000 };
+	uint8_t *out = xmalloc(len);
+	struct dres r;
+
+	for (size_t k = 0; k < 4; k++) {
+		/* One byte at a time costs a call per byte: only for up to
+		 * about 1 MiB (and not at all in quick mode). */
+		if (sizes[k] < 4096 && len > (quick ? 65536 : MIB + 1) &&
+		    !(sizes[k] == 7 && root->codec == CHK_CODEC_ZSTD && !quick))
+			continue;
+		memset(out, 0xee, len);
+		decode(m, root, sizes[k], out, len, &r);
+		TAP_OK(r.rc == 0 && !r.over && r.total == len &&
+		    r.bytes_out == len && memcmp(out, data, len) == 0,
+		    "%s: decodes identically with reads of %zu (rc %d, %llu "
+		    "bytes)", what, sizes[k], r.rc,
+		    (unsigned long long)r.total);
+	}
+	free(out);
+}
+
+static void
+test_round_trips(void)
+{
+	static const size_t sizes[] = { 0, 1, 100, BS - 1, BS, BS + 1, 65536,
+	    MIB - 1, MIB, MIB + 1, 513 * (size_t)BS };
+	size_t maxlen = 513 * (size_t)BS;
+	uint8_t *data = xmalloc(maxlen);
+	struct chk_root root, again;
+	struct bmap m;
+	char what[80];
+
+	rng_fill(data, maxlen, 42);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t len = sizes[i];
+		struct chk_shape s;
+
+		bmap_init(&m);
+		snprintf(what, sizeof(what), "random %zu", len);
+		TAP_OK(encode(&m, data, len, CH_WHOLE, &root) == 0,
+		    "%s: encodes", what);
+		shape(&s, len);
+		TAP_OK(root.codec == CHK_CODEC_NONE && root.data_len == len &&
+		    root.stream_len == len && root.depth == s.depth,
+		    "%s: codec none, lengths %zu, depth %d", what, len,
+		    s.depth);
+		TAP_OK(m.bad == 0 && m.n == blocks_of(&root) &&
+		    m.emits == blocks_of(&root),
+		    "%s: %zu blocks emitted, every one verifies", what, m.n);
+		check_decode_sizes(&m, &root, data, len, what);
+
+		/* The same bytes in other pieces: the same root. */
+		for (int ch = CH_TINY; ch < CH_COUNT; ch++) {
+			struct bmap m2;
+
+			if (ch == CH_TINY && len > 65536)
+				continue;
+			if (len > MIB + 1 && ch != CH_RANDOM)
+				continue;
+			bmap_init(&m2);
+			TAP_OK(encode(&m2, data, len, ch, &again) == 0 &&
+			    root_eq(&root, &again) && m2.n == m.n,
+			    "%s: %s give the same root", what, ch_name[ch]);
+			bmap_free(&m2);
+		}
+		bmap_free(&m);
+	}
+	free(data);
+}
+
+static void
+test_compressed(void)
+{
+	size_t len = 3 * MIB + 12345;
+	uint8_t *text = xmalloc(len);
+	struct chk_root root, again;
+	struct bmap m, m2;
+
+	make_text(text, len, 7);
+	bmap_init(&m);
+	TAP_OK(encode(&m, text, len, CH_WHOLE, &root) == 0, "text: encodes");
+	TAP_OK(root.codec == CHK_CODEC_ZSTD && root.data_len == len &&
+	    root.stream_len < len / 2,
+	    "text: codec zstd, %llu -> %llu bytes",
+	    (unsigned long long)len, (unsigned long long)root.stream_len);
+	TAP_OK(m.n == blocks_of(&root) && m.n < (len + BS - 1) / BS &&
+	    m.bad == 0, "text: %zu blocks (raw would be %zu), all verify",
+	    m.n, (size_t)((len + BS - 1) / BS + 1));
+	check_decode_sizes(&m, &root, text, len, "text");
+	for (int ch = CH_TINY; ch < CH_COUNT; ch++) {
+		if (ch == CH_TINY && quick)
+			continue;
+		bmap_init(&m2);
+		TAP_OK(encode(&m2, text, len, ch, &again) == 0 &&
+		    root_eq(&root, &again) && m2.n == m.n,
+		    "text: %s give the same root", ch_name[ch]);
+		bmap_free(&m2);
+	}
+	bmap_free(&m);
+
+	/* Small compressible documents: one zstd call with ZSTD_e_end. */
+	static const size_t small[] = { 1000, 4096, BS + 1, 200000 };
+	for (size_t i = 0; i < 4; i++) {
+		int rc;
+
+		bmap_init(&m);
+		rc = encode(&m, text, small[i], CH_WHOLE, &root);
+		TAP_OK(rc == 0 && root.codec == CHK_CODEC_ZSTD &&
+		    root.stream_len < small[i] / 2,
+		    "text %zu: zstd, %llu stream bytes", small[i],
+		    (unsigned long long)root.stream_len);
+		check_decode_sizes(&m, &root, text, small[i], "text small");
+		for (int ch = CH_TINY; ch < CH_COUNT; ch++) {
+			bmap_init(&m2);
+			TAP_OK(encode(&m2, text, small[i], ch, &again) == 0 &&
+			    root_eq(&root, &again),
+			    "text %zu: %s give the same root", small[i],
+			    ch_name[ch]);
+			bmap_free(&m2);
+		}
+		bmap_free(&m);
+	}
+
+	/* Zeros: the extreme case, and a good dedup check. */
+	uint8_t *z = calloc(1, 2 * MIB);
+	int zrc;
+
+	bmap_init(&m);
+	zrc = z == NULL ? -1 : encode(&m, z, 2 * MIB, CH_WHOLE, &root);
+	TAP_OK(zrc == 0 && root.codec == CHK_CODEC_ZSTD && root.depth == 0 &&
+	    root.stream_len < 1000, "2 MiB of zeros: zstd, %llu bytes",
+	    (unsigned long long)root.stream_len);
+	if (z != NULL)
+		check_decode_sizes(&m, &root, z, 2 * MIB, "zeros");
+	bmap_free(&m);
+	free(z);
+	free(text);
+}
+
+/* The compression rule: compress only if the sample shrinks by 1/32. */
+static void
+test_compress_threshold(void)
+{
+	size_t len = 64 * 1024;
+	uint8_t *p = xmalloc(len);
+	struct chk_root root;
+	struct bmap m;
+
+	/* Random: zstd cannot save 1/32. */
+	rng_fill(p, len, 5);
+	bmap_init(&m);
+	TAP_OK(encode(&m, p, len, CH_WHOLE, &root) == 0 &&
+	    root.codec == CHK_CODEC_NONE, "random 64 KiB stays raw");
+	bmap_free(&m);
+	/* Random, then half zeros: clearly worth it. */
+	memset(p + len / 2, 0, len / 2);
+	bmap_init(&m);
+	TAP_OK(encode(&m, p, len, CH_WHOLE, &root) == 0 &&
+	    root.codec == CHK_CODEC_ZSTD, "half zeros: zstd");
+	check_decode_sizes(&m, &root, p, len, "half zeros");
+	bmap_free(&m);
+	/* Compressible after the 1 MiB sample only: stays raw. */
+	free(p);
+	len = MIB + 4 * BS;
+	p = calloc(1, len);
+	rng_fill(p, MIB, 6);
+	bmap_init(&m);
+	TAP_OK(encode(&m, p, len, CH_WHOLE, &root) == 0 &&
+	    root.codec == CHK_CODEC_NONE && root.stream_len == len,
+	    "random sample then zeros: decided on the sample, raw");
+	bmap_free(&m);
+	free(p);
+}
+
+/* ---- 5. URI known answers --------------------------------------------- */
+
+static const char uri_kat_hello[] =
+    "CHK@sDCDCsbhDBcXHvI_4tTBSrxME5_bQV_3_dU5PUqJ9NQ,"
+    "ZKku9USNhzqd-NF4JbbWmc8AJdJ3q1iGjgksBHCGzCo,"
+    "AQAAAAAAAAAAAA0AAAAAAAAADQ";
+static const char uri_kat_empty[] =
+    "CHK@JzFx9iexhtH4W4oQRH9Znacdmx1WHa2xwmI6gZNJPh8,"
+    "XR-yIPxGPyuTbbewPYhV95VW8I2C7_CRMXIDNWUlVQU,"
+    "AQAAAAAAAAAAAAAAAAAAAAAAAA";
+
+static void
+test_uri_kat(void)
+{
+	static const char hello[] = "hello, umbra\n";
+	char buf[URI_MAX_LEN];
+	struct chk_root root;
+	struct uri u, p;
+	struct bmap m;
+	struct dres r;
+	uint8_t out[16];
+
+	bmap_init(&m);
+	TAP_OK(encode(&m, (const uint8_t *)hello, 13, CH_WHOLE, &root) == 0 &&
+	    root.codec == CHK_CODEC_NONE && root.depth == 0 &&
+	    root.data_len == 13, "URI KAT: hello encodes raw, depth 0");
+	memset(&u, 0, sizeof(u));
+	u.root = root;
+	TAP_OK(uri_format(&u, buf, sizeof(buf)) == URI_OK,
+	    "URI KAT: hello formats");
+	TAP_OK(strcmp(buf, uri_kat_hello) == 0, "URI KAT: hello is %s", buf);
+	TAP_OK(uri_parse(&p, uri_kat_hello, strlen(uri_kat_hello)) == URI_OK &&
+	    root_eq(&p.root, &root) && p.name[0] == '\0',
+	    "URI KAT: the hard-coded hello URI parses to the root");
+	TAP_OK(decode(&m, &p.root, sizeof(out), out, 13, &r) == 0 &&
+	    r.total == 13 && memcmp(out, hello, 13) == 0,
+	    "URI KAT: the hard-coded hello URI decodes to the text");
+	bmap_free(&m);
+
+	bmap_init(&m);
+	TAP_OK(encode(&m, NULL, 0, CH_WHOLE, &root) == 0 &&
+	    root.codec == CHK_CODEC_NONE && root.depth == 0 &&
+	    root.data_len == 0 && root.stream_len == 0,
+	    "URI KAT: the empty document encodes");
+	TAP_OK(hex_is(root.ref.rkey, kat[0].rkey) &&
+	    hex_is(root.ref.ckey, kat[0].ckey),
+	    "URI KAT: the empty document is the all-zero block");
+	u.root = root;
+	TAP_OK(uri_format(&u, buf, sizeof(buf)) == URI_OK &&
+	    strcmp(buf, uri_kat_empty) == 0, "URI KAT: empty is %s", buf);
+	TAP_OK(uri_parse(&p, uri_kat_empty, strlen(uri_kat_empty)) == URI_OK &&
+	    decode(&m, &p.root, 1, out, 0, &r) == 0 && r.total == 0 &&
+	    r.feeds == 1, "URI KAT: empty URI decodes to nothing");
+	bmap_free(&m);
+}
+
+/* ---- 6. tampering with an honest tree --------------------------------- */
+
+static void
+test_tamper(void)
+{
+	size_t len = 3 * BS + 1000;	/* 4 data blocks, depth 1 */
+	uint8_t *data = xmalloc(len), *out = xmalloc(len + BS);
+	struct chk_root root, bad;
+	struct chk_ref refs[4], idx;
+	uint8_t *plain = xmalloc(BS), *saved = xmalloc(BS);
+	struct bmap m;
+	struct bent *e, *e2;
+	struct dres r;
+
+	rng_fill(data, len, 99);
+	data[len - 1] = 0xab;	/* the last byte is not zero */
+	bmap_init(&m);
+	if (encode(&m, data, len, CH_WHOLE, &root) != 0 || root.depth != 1) {
+		TAP_OK(0, "tamper: setup");
+		goto out;
+	}
+	e = bmap_get(&m, root.ref.rkey);
+	TAP_OK(e != NULL && chk_block_decode(e->cipher, plain, &root.ref) == 0 &&
+	    chk_index_parse(plain, 4, refs) == 0, "tamper: root index has 4 "
+	    "entries");
+	idx = root.ref;
+
+	/* A lost block: the fetch fails; the decoder waits for it. */
+	for (int k = -1; k < 4; k++) {
+		e = bmap_get(&m, k < 0 ? idx.rkey : refs[k].rkey);
+		e->hidden = true;
+		decode(&m, &root, 4096, out, len, &r);
+		TAP_OK(r.rc == DEC_MISSING && r.still_wants &&
+		    r.total == (uint64_t)(k < 0 ? 0 : k) * BS && !r.over,
+		    "tamper: %s %d missing -> fetch fails after %llu bytes, "
+		    "decoder still wants it", k < 0 ? "index" : "data block",
+		    k, (unsigned long long)r.total);
+		e->hidden = false;
+	}
+
+	/* One block's ciphertext replaced by another valid block. */
+	e = bmap_get(&m, refs[2].rkey);
+	e2 = bmap_get(&m, refs[1].rkey);
+	memcpy(saved, e->cipher, BS);
+	memcpy(e->cipher, e2->cipher, BS);
+	decode(&m, &root, 4096, out, len, &r);
+	TAP_OK(r.rc == CHK_EBADBLOCK && r.total == 2 * BS && !r.over,
+	    "tamper: data block 2 swapped for block 1 -> EBADBLOCK (rc %d)",
+	    r.rc);
+	memcpy(e->cipher, saved, BS);
+
+	e = bmap_get(&m, idx.rkey);
+	memcpy(saved, e->cipher, BS);
+	memcpy(e->cipher, e2->cipher, BS);
+	decode(&m, &root, 4096, out, len, &r);
+	TAP_OK(r.rc == CHK_EBADBLOCK && r.total == 0,
+	    "tamper: index swapped for a data block -> EBADBLOCK");
+	memcpy(e->cipher, saved, BS);
+	e->cipher[BS - 1] ^= 1;
+	decode(&m, &root, 4096, out, len, &r);
+	TAP_OK(r.rc == CHK_EBADBLOCK && r.total == 0,
+	    "tamper: index with one bit flipped -> EBADBLOCK");
+	memcpy(e->cipher, saved, BS);
+
+	decode(&m, &root, 4096, out, len, &r);
+	TAP_OK(r.rc == 0 && r.total == len && memcmp(out, data, len) == 0,
+	    "tamper: repaired store decodes");
+
+	/* The root's fields. */
+	bad = root;
+	bad.data_len++;
+	TAP_OK(decode(&m, &bad, 4096, out, len + 1, &r) == CHK_EFORMAT &&
+	    r.feeds == 0, "tamper: raw, data_len + 1 -> chk_decoder_new "
+	    "EFORMAT");
+	bad = root;
+	bad.data_len--;
+	TAP_OK(decode(&m, &bad, 4096, out, len - 1, &r) == CHK_EFORMAT &&
+	    r.feeds == 0, "tamper: raw, data_len - 1 -> chk_decoder_new "
+	    "EFORMAT");
+	bad = root;
+	bad.data_len--;
+	bad.stream_len--;
+	decode(&m, &bad, 4096, out, len - 1, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total <= len - 1 && !r.over,
+	    "tamper: raw, both lengths - 1 -> EFORMAT (the last block's "
+	    "padding is not zero)");
+	/* The lengths are not under the keys: a longer claim can only
+	 * append zero bytes, and only within the last block's padding. */
+	bad = root;
+	bad.data_len++;
+	bad.stream_len++;
+	memset(out, 0xee, len + 1);
+	decode(&m, &bad, 4096, out, len + 1, &r);
+	TAP_OK(!r.over && (r.rc != 0 || (r.total == len + 1 &&
+	    memcmp(out, data, len) == 0 && out[len] == 0)),
+	    "tamper: raw, both lengths + 1 -> at most the document and a "
+	    "zero byte (rc %d)", r.rc);
+	bad = root;
+	bad.data_len += BS;
+	bad.stream_len += BS;
+	TAP_OK(decode(&m, &bad, 4096, out, len, &r) == CHK_EFORMAT &&
+	    r.total == 0, "tamper: raw, one block longer -> EFORMAT at the "
+	    "index (it has 4 entries, not 5)");
+	bad = root;
+	bad.data_len -= BS;
+	bad.stream_len -= BS;
+	TAP_OK(decode(&m, &bad, 4096, out, len, &r) == CHK_EFORMAT &&
+	    r.total == 0, "tamper: raw, one block shorter -> EFORMAT at the "
+	    "index");
+	bad = root;
+	bad.depth = 2;
+	TAP_OK(decode(&m, &bad, 4096, out, len, &r) == CHK_EFORMAT &&
+	    r.feeds == 0, "tamper: depth 2 -> chk_decoder_new EFORMAT");
+	bad.depth = 0;
+	TAP_OK(decode(&m, &bad, 4096, out, len, &r) == CHK_EFORMAT &&
+	    r.feeds == 0, "tamper: depth 0 -> chk_decoder_new EFORMAT");
+	bad.depth = 255;
+	TAP_OK(decode(&m, &bad, 4096, out, len, &r) == CHK_EFORMAT,
+	    "tamper: depth 255 -> EFORMAT");
+	bad = root;
+	bad.codec = 2;
+	TAP_OK(decode(&m, &bad, 4096, out, len, &r) == CHK_EFORMAT &&
+	    r.feeds == 0, "tamper: codec 2 -> chk_decoder_new EFORMAT");
+	bad = root;
+	bad.codec = CHK_CODEC_ZSTD;
+	decode(&m, &bad, 4096, out, len, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total == 0,
+	    "tamper: raw random data claimed zstd -> EFORMAT");
+	bad = root;
+	bad.stream_len = bad.data_len = CHK_MAX_STREAM + 1;
+	bad.depth = 4;
+	TAP_OK(decode(&m, &bad, 4096, out, len, &r) == CHK_ETOOBIG,
+	    "tamper: stream_len past the maximum -> ETOOBIG");
+	bad = root;
+	memcpy(&bad.ref, &refs[0], sizeof(bad.ref));
+	decode(&m, &bad, 4096, out, len, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total == 0,
+	    "tamper: a data block as the root index -> EFORMAT (rc %d)", r.rc);
+	bad = root;
+	bad.ref.ckey[5] ^= 4;
+	TAP_OK(decode(&m, &bad, 4096, out, len, &r) == CHK_EBADBLOCK,
+	    "tamper: wrong root ckey -> EBADBLOCK");
+out:
+	bmap_free(&m);
+	free(data);
+	free(out);
+	free(plain);
+	free(saved);
+}
+
+static void
+test_tamper_compressed(void)
+{
+	size_t len = 300000;
+	uint8_t *text = xmalloc(len), *out = xmalloc(len + 2);
+	struct chk_root root, bad;
+	struct bmap m;
+	struct dres r;
+	static const size_t reads[] = { 1, 4096, 100000 };
+
+	make_text(text, len, 11);
+	bmap_init(&m);
+	if (encode(&m, text, len, CH_WHOLE, &root) != 0 ||
+	    root.codec != CHK_CODEC_ZSTD) {
+		TAP_OK(0, "tamper zstd: setup");
+		goto out;
+	}
+	for (size_t k = 0; k < 3; k++) {
+		bad = root;
+		bad.data_len++;
+		decode(&m, &bad, reads[k], out, bad.data_len, &r);
+		TAP_OK(r.rc == CHK_EFORMAT && r.total <= len && !r.over,
+		    "tamper zstd: data_len + 1, reads of %zu -> EFORMAT at the "
+		    "end, %llu bytes out", reads[k],
+		    (unsigned long long)r.total);
+		bad = root;
+		bad.data_len--;
+		decode(&m, &bad, reads[k], out, bad.data_len, &r);
+		TAP_OK(r.rc == CHK_EFORMAT && r.total <= len - 1 &&
+		    r.bytes_out <= len - 1 && !r.over,
+		    "tamper zstd: data_len - 1, reads of %zu -> EFORMAT, "
+		    "never more than data_len", reads[k]);
+	}
+	bad = root;
+	bad.data_len = 0;
+	decode(&m, &bad, 4096, out, 0, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total == 0,
+	    "tamper zstd: data_len 0 -> EFORMAT, nothing out");
+	bad = root;
+	bad.codec = CHK_CODEC_NONE;
+	TAP_OK(decode(&m, &bad, 4096, out, len, &r) == CHK_EFORMAT &&
+	    r.feeds == 0, "tamper zstd: claimed raw -> EFORMAT (lengths "
+	    "disagree)");
+	bad = root;
+	bad.stream_len--;
+	decode(&m, &bad, 4096, out, len, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && !r.over,
+	    "tamper zstd: stream_len - 1 -> EFORMAT");
+	bad = root;
+	bad.stream_len++;
+	decode(&m, &bad, 4096, out, len, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && !r.over && r.total <= len,
+	    "tamper zstd: stream_len + 1 (a zero byte after the frame) -> "
+	    "EFORMAT");
+out:
+	bmap_free(&m);
+	free(text);
+	free(out);
+}
+
+/* ---- 7. hand-built hostile trees -------------------------------------- */
+
+/* Stores a stream as data blocks (and one index block if needed) and
+ * fills *root; depth <= 1. Returns false if the stream is too long. */
+static bool
+build_tree(struct bmap *m, const uint8_t *stream, size_t slen, int codec,
+    uint64_t data_len, struct chk_root *root)
+{
+	uint8_t *plain = xmalloc(BS), *index = xmalloc(BS);
+	size_t nblocks = slen == 0 ? 1 : (slen + BS - 1) / BS;
+	struct chk_ref ref;
+
+	if (nblocks > CHK_FANOUT) {
+		free(plain);
+		free(index);
+		return false;
+	}
+	memset(index, 0, BS);
+	for (size_t i = 0; i < nblocks; i++) {
+		size_t take = slen - i * BS < BS ? slen - i * BS : BS;
+
+		memset(plain, 0, BS);
+		if (take > 0)
+			memcpy(plain, stream + i * BS, take);
+		put_plain(m, plain, &ref);
+		memcpy(index + i * 64, ref.rkey, 32);
+		memcpy(index + i * 64 + 32, ref.ckey, 32);
+	}
+	memset(root, 0, sizeof(*root));
+	if (nblocks > 1)
+		put_plain(m, index, &ref);
+	root->ref = ref;
+	root->depth = nblocks > 1;
+	root->codec = (uint8_t)codec;
+	root->data_len = data_len;
+	root->stream_len = slen;
+	free(plain);
+	free(index);
+	return true;
+}
+
+static size_t
+zcompress(uint8_t **out, const void *src, size_t len, int wlog, int level,
+    int csize_flag)
+{
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	size_t bound = ZSTD_compressBound(len), n;
+
+	*out = xmalloc(bound);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, wlog);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, csize_flag);
+	n = ZSTD_compress2(c, *out, bound, src, len);
+	ZSTD_freeCCtx(c);
+	if (ZSTD_isError(n)) {
+		printf("Bail out! zstd: %s\n", ZSTD_getErrorName(n));
+		exit(1);
+	}
+	return n;
+}
+
+static void
+test_hostile(void)
+{
+	uint8_t *plain = xmalloc(BS), *index = xmalloc(BS);
+	uint8_t *out = xmalloc(4 * MIB + 100), *z, *s;
+	struct chk_ref ref[3], iref;
+	struct chk_root root;
+	struct bmap m;
+	struct dres r;
+	size_t zn;
+
+	/* (a) an index with a zero entry where one is expected. */
+	bmap_init(&m);
+	memset(index, 0, BS);
+	for (int i = 0; i < 3; i++) {
+		memset(plain, 'a' + i, BS);
+		put_plain(&m, plain, &ref[i]);
+		if (i < 2)
+			memcpy(index + i * 64, &ref[i], 64);
+	}
+	put_plain(&m, index, &iref);
+	memset(&root, 0, sizeof(root));
+	root.ref = iref;
+	root.depth = 1;
+	root.data_len = root.stream_len = 2 * BS + 10;	/* 3 blocks */
+	decode(&m, &root, 4096, out, root.data_len, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total == 0 && r.feeds == 1,
+	    "hostile (a): index with 2 entries where 3 are expected -> "
+	    "EFORMAT before any data");
+	/* ... and with one entry too many. */
+	memcpy(index + 2 * 64, &ref[2], 64);
+	put_plain(&m, index, &iref);
+	root.ref = iref;
+	root.data_len = root.stream_len = 2 * BS;	/* 2 blocks */
+	decode(&m, &root, 4096, out, root.data_len, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total == 0,
+	    "hostile (a): index with 3 entries where 2 are expected -> "
+	    "EFORMAT");
+	/* ... and the honest use of the same index. */
+	root.data_len = root.stream_len = 2 * BS + 1;
+	decode(&m, &root, 4096, out, root.data_len, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total == 2 * BS,
+	    "hostile (a): third block 'ccc...' with stream_len ending after "
+	    "its first byte -> EFORMAT (padding)");
+	root.data_len = root.stream_len = 3 * BS;
+	decode(&m, &root, 4096, out, root.data_len, &r);
+	TAP_OK(r.rc == 0 && r.total == 3 * BS && out[3 * BS - 1] == 'c',
+	    "hostile (a): the hand-built index used honestly decodes");
+	bmap_free(&m);
+
+	/* (b) non-zero padding in the last data block. */
+	bmap_init(&m);
+	memset(plain, 0, BS);
+	memset(plain, 'x', 100);
+	plain[100] = 1;
+	put_plain(&m, plain, &ref[0]);
+	memset(&root, 0, sizeof(root));
+	root.ref = ref[0];
+	root.data_len = root.stream_len = 100;
+	decode(&m, &root, 4096, out, 100, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total == 0,
+	    "hostile (b): depth 0, byte after the data non-zero -> EFORMAT");
+	plain[100] = 0;
+	plain[BS - 1] = 0x40;
+	put_plain(&m, plain, &ref[0]);
+	root.ref = ref[0];
+	decode(&m, &root, 4096, out, 100, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total == 0,
+	    "hostile (b): depth 0, last byte of the block non-zero -> EFORMAT");
+	root.data_len = root.stream_len = BS;
+	decode(&m, &root, 4096, out, BS, &r);
+	TAP_OK(r.rc == 0 && r.total == BS, "hostile (b): same block as a "
+	    "full one decodes");
+	{
+		uint8_t *st = xmalloc(BS + 50);
+
+		memset(st, 'y', BS + 50);
+		build_tree(&m, st, BS + 50, CHK_CODEC_NONE, BS + 50, &root);
+		decode(&m, &root, 4096, out, BS + 50, &r);
+		TAP_OK(r.rc == 0 && r.total == BS + 50,
+		    "hostile (b): depth 1 honest tree decodes");
+		/* Now the same with garbage after byte 50 of block 2. */
+		memset(plain, 0, BS);
+		memset(plain, 'y', 50);
+		plain[51] = 2;
+		put_plain(&m, plain, &ref[1]);
+		memset(index, 0, BS);
+		memset(plain, 'y', BS);
+		put_plain(&m, plain, &ref[0]);
+		memcpy(index, &ref[0], 64);
+		memcpy(index + 64, &ref[1], 64);
+		put_plain(&m, index, &root.ref);
+		decode(&m, &root, 4096, out, BS + 50, &r);
+		TAP_OK(r.rc == CHK_EFORMAT && r.total <= BS + 50 && !r.over,
+		    "hostile (b): depth 1, last block padding non-zero -> "
+		    "EFORMAT");
+		free(st);
+	}
+	bmap_free(&m);
+
+	/* (c) zstd with bytes after the frame. */
+	static const char txt[] = "hello hello hello hello hello hello hello";
+	size_t tl = sizeof(txt) - 1;
+	zn = zcompress(&z, txt, tl, 19, 1, 1);
+	s = xmalloc(2 * zn + 16);
+	memcpy(s, z, zn);
+	bmap_init(&m);
+	build_tree(&m, s, zn, CHK_CODEC_ZSTD, tl, &root);
+	decode(&m, &root, 4096, out, tl, &r);
+	TAP_OK(r.rc == 0 && r.total == tl && memcmp(out, txt, tl) == 0,
+	    "hostile (c): the frame alone decodes");
+	memcpy(s + zn, "GARBAGE", 7);
+	build_tree(&m, s, zn + 7, CHK_CODEC_ZSTD, tl, &root);
+	decode(&m, &root, 4096, out, tl, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total <= tl && !r.over,
+	    "hostile (c): frame + \"GARBAGE\" -> EFORMAT");
+	memset(s + zn, 0, 7);
+	build_tree(&m, s, zn + 1, CHK_CODEC_ZSTD, tl, &root);
+	decode(&m, &root, 1, out, tl, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total <= tl && !r.over,
+	    "hostile (c): frame + one zero byte -> EFORMAT");
+	memcpy(s + zn, z, zn);
+	build_tree(&m, s, 2 * zn, CHK_CODEC_ZSTD, 2 * tl, &root);
+	decode(&m, &root, 4096, out, 2 * tl, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total <= 2 * tl && !r.over,
+	    "hostile (c): two frames -> EFORMAT (one frame only)");
+	build_tree(&m, s, zn - 1, CHK_CODEC_ZSTD, tl, &root);
+	decode(&m, &root, 4096, out, tl, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total <= tl && !r.over,
+	    "hostile (c): frame cut short by one byte -> EFORMAT");
+	free(z);
+	free(s);
+	bmap_free(&m);
+
+	/* (c') a frame that ends exactly at a block boundary, then garbage
+	 * in the next block. Random data is stored in raw zstd blocks, so
+	 * the frame size is the data size plus a fixed overhead. */
+	{
+		size_t dlen = 30000, over;
+		uint8_t *rnd = xmalloc(BS);
+
+		rng_fill(rnd, BS, 3);
+		zn = zcompress(&z, rnd, dlen, 19, 1, 1);
+		over = zn - dlen;
+		free(z);
+		dlen = BS - over;
+		zn = zcompress(&z, rnd, dlen, 19, 1, 1);
+		if (zn == BS) {
+			s = xmalloc(BS + 5);
+			memcpy(s, z, BS);
+			memcpy(s + BS, "junk!", 5);
+			bmap_init(&m);
+			build_tree(&m, s, BS, CHK_CODEC_ZSTD, dlen, &root);
+			decode(&m, &root, 4096, out, dlen, &r);
+			TAP_OK(r.rc == 0 && r.total == dlen &&
+			    memcmp(out, rnd, dlen) == 0,
+			    "hostile (c'): a frame of exactly one block decodes");
+			build_tree(&m, s, BS + 5, CHK_CODEC_ZSTD, dlen, &root);
+			decode(&m, &root, 4096, out, dlen, &r);
+			TAP_OK(r.rc == CHK_EFORMAT && r.total <= dlen && !r.over,
+			    "hostile (c'): junk in the block after the frame "
+			    "-> EFORMAT");
+			memset(s + BS, 0, 5);
+			build_tree(&m, s, BS + 5, CHK_CODEC_ZSTD, dlen, &root);
+			decode(&m, &root, 7, out, dlen, &r);
+			TAP_OK(r.rc == CHK_EFORMAT && r.total <= dlen && !r.over,
+			    "hostile (c'): zeros in the block after the frame "
+			    "-> EFORMAT");
+			bmap_free(&m);
+			free(s);
+		} else {
+			TAP_OK(0, "hostile (c'): could not make a %d-byte "
+			    "frame (got %zu)", BS, zn);
+		}
+		free(z);
+		free(rnd);
+	}
+
+	/* (d) a decompression bomb: 10 MB of zeros, data_len 1000. */
+	{
+		size_t big = 10 * 1000 * 1000;
+		uint8_t *zeros = calloc(1, big);
+		static const size_t reads[] = { 1, 999, 1000, 1001, 100000,
+		    4 * MIB };
+		static const uint64_t claims[] = { 0, 1000, 4 * MIB };
+
+		zn = zcompress(&z, zeros, big, 19, 1, 0);
+		bmap_init(&m);
+		build_tree(&m, z, zn, CHK_CODEC_ZSTD, big, &root);
+		TAP_OK(root.depth == 0, "hostile (d): 10 MB of zeros is %zu "
+		    "stream bytes", zn);
+		for (size_t c = 0; c < 3; c++) {
+			for (size_t k = 0; k < 6; k++) {
+				if (reads[k] == 1 && claims[c] > 1000)
+					continue;
+				root.data_len = claims[c];
+				decode(&m, &root, reads[k], out, claims[c], &r);
+				TAP_OK(r.rc == CHK_EFORMAT &&
+				    r.total <= claims[c] && !r.over &&
+				    r.bytes_out <= claims[c],
+				    "hostile (d): bomb claiming %llu bytes, "
+				    "reads of %zu -> EFORMAT after %llu bytes",
+				    (unsigned long long)claims[c], reads[k],
+				    (unsigned long long)r.total);
+			}
+		}
+		/* The same frame with the true length is accepted. */
+		root.data_len = big;
+		decode(&m, &root, 100000, NULL, big, &r);
+		TAP_OK(r.rc == 0 && r.total == big,
+		    "hostile (d): with the true length it decodes");
+		bmap_free(&m);
+		free(z);
+		free(zeros);
+	}
+
+	/* (e) a frame needing a window of 4 MiB (> 2^20). */
+	{
+		size_t half = 2 * MIB;
+		uint8_t *twice = xmalloc(2 * half), *back = xmalloc(2 * half);
+		ZSTD_DCtx *dc = ZSTD_createDCtx();
+		ZSTD_outBuffer ob = { back, 2 * half, 0 };
+		ZSTD_inBuffer ib;
+		size_t ret;
+
+		rng_fill(twice, half, 17);
+		memcpy(twice + half, twice, half);
+		zn = zcompress(&z, twice, 2 * half, 22, 1, 0);
+		ZSTD_DCtx_setParameter(dc, ZSTD_d_windowLogMax, 22);
+		ib = (ZSTD_inBuffer){ z, zn, 0 };
+		ret = ZSTD_decompressStream(dc, &ob, &ib);
+		TAP_OK(ret == 0 && ob.pos == 2 * half && zn < half + half / 8 &&
+		    memcmp(back, twice, 2 * half) == 0, "hostile (e): the "
+		    "frame is valid (%zu bytes, needs the 4 MiB window)", zn);
+		ZSTD_freeDCtx(dc);
+		bmap_init(&m);
+		TAP_OK(build_tree(&m, z, zn, CHK_CODEC_ZSTD, 2 * half, &root) &&
+		    root.depth == 1, "hostile (e): stored as a depth-1 tree");
+		decode(&m, &root, 100000, out, 2 * half, &r);
+		TAP_OK(r.rc == CHK_EFORMAT && r.total == 0 && !r.over,
+		    "hostile (e): window 2^22 -> EFORMAT before any output");
+		decode(&m, &root, 1, out, 2 * half, &r);
+		TAP_OK(r.rc == CHK_EFORMAT && r.total == 0 && !r.over,
+		    "hostile (e): same with reads of 1");
+		bmap_free(&m);
+		free(z);
+
+		/* 2^21 window: one past the limit. */
+		zn = zcompress(&z, twice, half, 21, 1, 0);
+		bmap_init(&m);
+		build_tree(&m, z, zn, CHK_CODEC_ZSTD, half, &root);
+		decode(&m, &root, 4096, out, half, &r);
+		TAP_OK(r.rc == CHK_EFORMAT && r.total == 0,
+		    "hostile (e): window 2^21 -> EFORMAT");
+		bmap_free(&m);
+		free(z);
+		/* 2^20 is the decoder's limit: accepted. */
+		zn = zcompress(&z, twice, half, 20, 1, 0);
+		bmap_init(&m);
+		build_tree(&m, z, zn, CHK_CODEC_ZSTD, half, &root);
+		decode(&m, &root, 4096, out, half, &r);
+		TAP_OK(r.rc == 0 && r.total == half &&
+		    memcmp(out, twice, half) == 0,
+		    "hostile (e): window 2^20 is accepted");
+		bmap_free(&m);
+		free(z);
+		/* With the content size in the header a single-segment frame
+		 * declares its window as the content size: 4 MiB, refused. */
+		zn = zcompress(&z, twice, 2 * half, 22, 1, 1);
+		bmap_init(&m);
+		build_tree(&m, z, zn, CHK_CODEC_ZSTD, 2 * half, &root);
+		decode(&m, &root, 100000, out, 2 * half, &r);
+		TAP_OK(r.rc == CHK_EFORMAT && r.total == 0,
+		    "hostile (e): single-segment 4 MiB frame -> EFORMAT");
+		bmap_free(&m);
+		free(z);
+		free(twice);
+		free(back);
+	}
+
+	/* (f) not a zstd frame at all, and an empty zstd stream. */
+	bmap_init(&m);
+	build_tree(&m, (const uint8_t *)"plain text", 10, CHK_CODEC_ZSTD, 10,
+	    &root);
+	decode(&m, &root, 4096, out, 10, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total == 0,
+	    "hostile (f): plain text claimed zstd -> EFORMAT");
+	build_tree(&m, NULL, 0, CHK_CODEC_ZSTD, 0, &root);
+	decode(&m, &root, 4096, out, 0, &r);
+	TAP_OK(r.rc == CHK_EFORMAT && r.total == 0,
+	    "hostile (f): zstd with stream_len 0 -> EFORMAT");
+	bmap_free(&m);
+
+	free(plain);
+	free(index);
+	free(out);
+}
+
+/* ---- 8. the encoder's pending references ------------------------------ */
+
+struct pend {
+	struct chk_ref refs[1100];
+	int level[1100];
+	size_t n;
+	size_t stop_at;
+};
+
+static int
+pend_cb(void *arg, const struct chk_ref *ref, int level)
+{
+	struct pend *p = arg;
+
+	if (p->n >= 1100)
+		return -77;
+	p->refs[p->n] = *ref;
+	p->level[p->n++] = level;
+	return p->n == p->stop_at ? 55 : 0;
+}
+
+/* Marks the block of ref and, for an index at level >= 1, every block
+ * below it (full: 512 children). Returns the blocks marked or -1. */
+static long
+mark_subtree(struct bmap *m, const struct chk_ref *ref, int level,
+    bool *seen, uint8_t *plain)
+{
+	struct chk_ref *kids;
+	struct bent *e = bmap_get(m, ref->rkey);
+	long n = 1, k;
+
+	if (e == NULL || seen[e - m->e])
+		return -1;
+	seen[e - m->e] = true;
+	if (level == 0)
+		return 1;
+	kids = xmalloc(CHK_FANOUT * sizeof(*kids));
+	if (chk_block_decode(e->cipher, plain, ref) != 0 ||
+	    chk_index_parse(plain, CHK_FANOUT, kids) != 0) {
+		free(kids);
+		return -1;
+	}
+	for (size_t i = 0; i < CHK_FANOUT; i++) {
+		if ((k = mark_subtree(m, &kids[i], level - 1, seen, plain)) < 0) {
+			free(kids);
+			return -1;
+		}
+		n += k;
+	}
+	free(kids);
+	return n;
+}
+
+static void
+test_pending(void)
+{
+	size_t len = 600 * (size_t)BS + 1234;
+	uint8_t *data = xmalloc(len), *plain = xmalloc(BS);
+	struct pend *p = calloc(1, sizeof(*p));
+	struct chk_encoder *enc;
+	struct chk_root root;
+	struct bmap m;
+	bool *seen;
+	long total = 0, k;
+	size_t n0 = 0, n1 = 0, other = 0;
+	int rc;
+
+	rng_fill(data, len, 600);
+	bmap_init(&m);
+	if (p == NULL || chk_encoder_new(&enc, emit_cb, &m) != 0) {
+		TAP_OK(0, "pending: setup");
+		return;
+	}
+	TAP_OK(chk_encoder_each_pending(enc, pend_cb, p) == 0 && p->n == 0,
+	    "pending: nothing before the first write");
+	TAP_OK(chk_encoder_write(enc, data, len) == 0 &&
+	    chk_encoder_bytes_in(enc) == len, "pending: wrote 600 blocks + "
+	    "1234 bytes");
+	rc = chk_encoder_each_pending(enc, pend_cb, p);
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->level[i] == 0)
+			n0++;
+		else if (p->level[i] == 1)
+			n1++;
+		else
+			other++;
+	}
+	TAP_OK(rc == 0 && n0 == 88 && n1 == 1 && other == 0,
+	    "pending: 88 data refs and 1 index ref (got %zu, %zu, %zu)", n0,
+	    n1, other);
+	TAP_OK(m.n == 601 && m.emits == 601 && m.bad == 0,
+	    "pending: 600 data blocks and 1 index block emitted so far "
+	    "(%zu)", m.n);
+	seen = calloc(m.cap, sizeof(*seen));
+	for (size_t i = 0; i < p->n && total >= 0; i++) {
+		k = mark_subtree(&m, &p->refs[i], p->level[i], seen, plain);
+		total = k < 0 ? -1 : total + k;
+	}
+	TAP_OK(total == (long)m.n, "pending: refs and their subtrees cover "
+	    "exactly the emitted blocks, each once (%ld of %zu)", total, m.n);
+	/* Level 0 refs are the data blocks after the first 512, in order. */
+	{
+		struct chk_ref want;
+		uint8_t *blk = xmalloc(BS);
+		bool ok = true;
+
+		for (size_t i = 0; i < 88 && ok; i++) {
+			memcpy(blk, data + (512 + i) * BS, BS);
+			ok = chk_block_encode(blk, &want) == 0 &&
+			    memcmp(&want, &p->refs[i], sizeof(want)) == 0 &&
+			    p->level[i] == 0;
+		}
+		TAP_OK(ok, "pending: data refs are blocks 512..599 in order");
+		free(blk);
+	}
+	p->n = 0;
+	p->stop_at = 3;
+	TAP_OK(chk_encoder_each_pending(enc, pend_cb, p) == 55 && p->n == 3,
+	    "pending: stops at the callback's first non-zero result");
+	free(seen);
+	/* And the same encoder still finishes correctly. */
+	TAP_OK(chk_encoder_finish(enc, &root) == 0 && root.depth == 2 &&
+	    root.data_len == len, "pending: finish afterwards");
+	{
+		uint8_t *outb = xmalloc(len);
+		struct dres r;
+
+		decode(&m, &root, 100000, outb, len, &r);
+		TAP_OK(r.rc == 0 && r.total == len &&
+		    memcmp(outb, data, len) == 0, "pending: and it decodes");
+		free(outb);
+	}
+	chk_encoder_free(enc);
+	bmap_free(&m);
+
+	/* Given up half way: freeing an unfinished encoder leaks nothing
+	 * (valgrind checks), in every state. */
+	for (int st = 0; st < 3; st++) {
+		size_t l = st == 0 ? 1000 : st == 1 ? 2 * MIB : 600 * 1000;
+		uint8_t *src = st == 2 ? xmalloc(l) : data;
+
+		if (st == 2)
+			make_text(src, l, 3);
+		bmap_init(&m);
+		if (chk_encoder_new(&enc, emit_cb, &m) == 0) {
+			rc = chk_encoder_write(enc, src, l);
+			TAP_OK(rc == 0, "pending: abandoned encoder %d", st);
+			chk_encoder_free(enc);
+		}
+		bmap_free(&m);
+		if (st == 2)
+			free(src);
+	}
+	free(data);
+	free(plain);
+	free(p);
+}
+
+/* ---- 9. API state ----------------------------------------------------- */
+
+static void
+test_api_state(void)
+{
+	struct chk_encoder *enc;
+	struct chk_decoder *d;
+	struct chk_root root;
+	struct chk_ref ref;
+	struct bmap m;
+	uint8_t *buf = xmalloc(3 * BS), blk[16];
+	size_t got;
+	struct pend *p = calloc(1, sizeof(*p));
+
+	rng_fill(buf, 3 * BS, 1);
+	chk_encoder_free(NULL);
+	chk_decoder_free(NULL);
+	TAP_OK(1, "free(NULL) for encoder and decoder");
+
+	bmap_init(&m);
+	if (chk_encoder_new(&enc, emit_cb, &m) == 0) {
+		TAP_OK(chk_encoder_write(enc, NULL, 0) == 0 &&
+		    chk_encoder_bytes_in(enc) == 0,
+		    "state: write of 0 bytes from NULL ok");
+		TAP_OK(chk_encoder_write(enc, "abc", 3) == 0 &&
+		    chk_encoder_finish(enc, &root) == 0, "state: write, finish");
+		TAP_OK(chk_encoder_write(enc, "abc", 3) == CHK_ESTATE,
+		    "state: write after finish -> ESTATE");
+		TAP_OK(chk_encoder_finish(enc, &root) == CHK_ESTATE,
+		    "state: finish twice -> ESTATE");
+		chk_encoder_free(enc);
+	}
+	if (chk_decoder_new(&d, &root) == 0) {
+		TAP_OK(chk_decoder_read(d, blk, sizeof(blk), &got) == 0 &&
+		    got == 0, "state: read before any block gives nothing");
+		TAP_OK(chk_decoder_read(d, blk, 0, &got) == 0 && got == 0,
+		    "state: read of 0 bytes ok");
+		TAP_OK(chk_decoder_want(d, &ref) &&
+		    memcmp(&ref, &root.ref, sizeof(ref)) == 0,
+		    "state: first want is the root");
+		TAP_OK(chk_decoder_feed(d, bmap_get(&m, ref.rkey)->cipher) == 0,
+		    "state: feed the root");
+		TAP_OK(!chk_decoder_want(d, &ref), "state: nothing more wanted");
+		TAP_OK(chk_decoder_feed(d, buf) == CHK_ESTATE,
+		    "state: feed when nothing is wanted -> ESTATE");
+		TAP_OK(chk_decoder_read(d, blk, 0, &got) == 0 && got == 0,
+		    "state: read of 0 with data pending ok");
+		TAP_OK(chk_decoder_read(d, NULL, 0, &got) == 0 && got == 0,
+		    "state: read of 0 into NULL ok");
+		TAP_OK(chk_decoder_read(d, blk, 2, &got) == 0 && got == 2 &&
+		    memcmp(blk, "ab", 2) == 0 &&
+		    chk_decoder_bytes_out(d) == 2, "state: read 2 of 3");
+		TAP_OK(chk_decoder_read(d, blk, 16, &got) == 0 && got == 1 &&
+		    blk[0] == 'c', "state: read the last one");
+		TAP_OK(chk_decoder_read(d, blk, 16, &got) == 0 && got == 0 &&
+		    !chk_decoder_want(d, &ref) && chk_decoder_bytes_out(d) == 3,
+		    "state: then the end, repeatedly");
+		TAP_OK(chk_decoder_read(d, blk, 16, &got) == 0 && got == 0,
+		    "state: reading again after the end is harmless");
+		chk_decoder_free(d);
+	}
+	bmap_free(&m);
+
+	/* An emit that fails stops the encoder. */
+	bmap_init(&m);
+	m.fail_after = 1;
+	if (chk_encoder_new(&enc, emit_cb, &m) == 0) {
+		/* The sample holds everything until 1 MiB or finish. */
+		TAP_OK(chk_encoder_write(enc, buf, 3 * BS) == 0,
+		    "emit failure: write (still sampling)");
+		TAP_OK(chk_encoder_finish(enc, &root) == 99,
+		    "emit failure: finish returns the emit's value");
+		TAP_OK(chk_encoder_write(enc, buf, 1) == CHK_ESTATE &&
+		    chk_encoder_finish(enc, &root) == CHK_ESTATE,
+		    "emit failure: the encoder refuses further work");
+		TAP_OK(chk_encoder_each_pending(enc, pend_cb, p) == 0 &&
+		    p->n == 1 && m.n == 1, "emit failure: each_pending still "
+		    "reports the one emitted block");
+		chk_encoder_free(enc);
+	}
+	bmap_free(&m);
+	free(buf);
+	free(p);
+}
+
+int
+main(void)
+{
+	const char *q = getenv("UMBRA_TEST_QUICK");
+
+	quick = q != NULL && *q != '\0' && strcmp(q, "0") != 0;
+	if (sodium_init() < 0) {
+		printf("Bail out! sodium_init failed\n");
+		return 1;
+	}
+	test_block_kat();
+	test_shape();
+	test_index_parse();
+	test_uri_kat();
+	test_round_trips();
+	test_compressed();
+	test_compress_threshold();
+	test_tamper();
+	test_tamper_compressed();
+	test_hostile();
+	test_pending();
+	test_api_state();
+	return tap_done();
+}
