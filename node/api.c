@@ -475,6 +475,9 @@ api_unescape_none(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
+static void api_mhd_log(void *cls, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
 static void
 api_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -553,8 +556,10 @@ api_listen(struct api *a, const char *addr, char *why, size_t whylen)
 	port = ntohs(ss.ss_family == AF_INET6 ?
 	    ((struct sockaddr_in6 *)&ss)->sin6_port :
 	    ((struct sockaddr_in *)&ss)->sin_port);
-	snprintf(a->address, sizeof(a->address), strchr(host, ':') ?
-	    "[%s]:%u" : "%s:%u", host, port);
+	if (strchr(host, ':') != NULL)
+		snprintf(a->address, sizeof(a->address), "[%s]:%u", host, port);
+	else
+		snprintf(a->address, sizeof(a->address), "%s:%u", host, port);
 	snprintf(a->hosts[0], sizeof(a->hosts[0]), "%s", a->address);
 	snprintf(a->hosts[1], sizeof(a->hosts[1]), "127.0.0.1:%u", port);
 	snprintf(a->hosts[2], sizeof(a->hosts[2]), "localhost:%u", port);

@@ -574,7 +574,9 @@ store_release_temp(struct store *st, const uint8_t (*keys)[STORE_KEY_SIZE],
 /* LMDB reads through its map, so every block read would stay resident
  * in this process and RSS would grow to mirror the page cache. The block
  * is copied out, so drop those pages from our mapping: the kernel keeps
- * them cached, and a later read faults them back in. */
+ * them cached, and a later read faults them back in. (LMDB does not say
+ * where its map lies, so reading the file with pread() instead is not an
+ * option without MDB_FIXEDMAP.) */
 static void
 store_unmap(const void *p, size_t len)
 {
