@@ -1,4 +1,5 @@
 /* chk_encode.c - see chk_encode.h. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,25 +124,33 @@ enc_flush_data(struct chk_encoder *enc)
 	return enc_add_ref(enc, 1, &ref);
 }
 
+/* Moves as much of *p (*len bytes) as fits into buf, which holds *fill
+ * of cap bytes; returns true when buf is then full. */
+static bool
+enc_fill(uint8_t *buf, size_t *fill, size_t cap, const uint8_t **p,
+    size_t *len)
+{
+	size_t take = cap - *fill < *len ? cap - *fill : *len;
+
+	memcpy(buf + *fill, *p, take);
+	*fill += take;
+	*p += take;
+	*len -= take;
+	return *fill == cap;
+}
+
 /* Appends stream bytes (after compression) to the data blocks. */
 static int
 enc_put_stream(struct chk_encoder *enc, const uint8_t *p, size_t len)
 {
-	size_t take;
 	int rc;
 
 	if (len > CHK_MAX_STREAM - enc->stream_len)
 		return CHK_ETOOBIG;
 	enc->stream_len += len;
 	while (len > 0) {
-		take = CHK_BLOCK_SIZE - enc->block_len;
-		if (take > len)
-			take = len;
-		memcpy(enc->block + enc->block_len, p, take);
-		enc->block_len += take;
-		p += take;
-		len -= take;
-		if (enc->block_len == CHK_BLOCK_SIZE &&
+		if (enc_fill(enc->block, &enc->block_len, CHK_BLOCK_SIZE, &p,
+		    &len) &&
 		    (rc = enc_flush_data(enc)) != 0)
 			return rc;
 	}
@@ -172,18 +181,11 @@ enc_compress_piece(struct chk_encoder *enc, ZSTD_EndDirective mode)
 static int
 enc_put_zstd(struct chk_encoder *enc, const uint8_t *p, size_t len)
 {
-	size_t take;
 	int rc;
 
 	while (len > 0) {
-		take = CHK_ZSTD_PIECE - enc->piece_len;
-		if (take > len)
-			take = len;
-		memcpy(enc->piece + enc->piece_len, p, take);
-		enc->piece_len += take;
-		p += take;
-		len -= take;
-		if (enc->piece_len == CHK_ZSTD_PIECE &&
+		if (enc_fill(enc->piece, &enc->piece_len, CHK_ZSTD_PIECE, &p,
+		    &len) &&
 		    (rc = enc_compress_piece(enc, ZSTD_e_continue)) != 0)
 			return rc;
 	}
@@ -257,18 +259,11 @@ enc_decide(struct chk_encoder *enc)
 static int
 enc_write(struct chk_encoder *enc, const uint8_t *p, size_t len)
 {
-	size_t take;
 	int rc;
 
 	if (enc->state == ENC_SAMPLING) {
-		take = CHK_SAMPLE_SIZE - enc->sample_len;
-		if (take > len)
-			take = len;
-		memcpy(enc->sample + enc->sample_len, p, take);
-		enc->sample_len += take;
-		p += take;
-		len -= take;
-		if (enc->sample_len < CHK_SAMPLE_SIZE)
+		if (!enc_fill(enc->sample, &enc->sample_len, CHK_SAMPLE_SIZE,
+		    &p, &len))
 			return CHK_OK;
 		if ((rc = enc_decide(enc)) != 0)
 			return rc;

@@ -66,8 +66,8 @@ uri_parse_extra(struct uri *u, const uint8_t extra[URI_EXTRA_SIZE])
 	return URI_OK;
 }
 
-static int
-uri_hex(int c)
+int
+uri_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -104,8 +104,8 @@ uri_parse_name(struct uri *u, const char *s, size_t len)
 		if (n >= URI_NAME_MAX)
 			return uri_fail(u, "name too long");
 		if (s[i] == '%') {
-			if (len - i < 3 || (hi = uri_hex(s[i + 1])) < 0 ||
-			    (lo = uri_hex(s[i + 2])) < 0)
+			if (len - i < 3 || (hi = uri_hex_digit(s[i + 1])) < 0 ||
+			    (lo = uri_hex_digit(s[i + 2])) < 0)
 				return uri_fail(u, "bad %-escape in name");
 			u->name[n++] = (char)(hi << 4 | lo);
 			i += 2;

@@ -43,6 +43,8 @@ int uri_parse(struct uri *u, const char *s, size_t len)
 	__attribute__((warn_unused_result));
 int uri_format(const struct uri *u, char *out, size_t outlen)
 	__attribute__((warn_unused_result));
+/* The value of a hex digit (either case), or -1. */
+int uri_hex_digit(int c);
 /* 0 if name is acceptable as a document name: 1..URI_NAME_MAX bytes, no
  * '/', no control characters, not "." or "..". */
 int uri_name_check(const char *name, size_t len);

@@ -3,18 +3,6 @@
 
 #include "node/params.h"
 
-static int
-params_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 params_decode(const char *in, size_t len, char *out, size_t outlen,
     size_t *outn)
@@ -26,8 +14,8 @@ params_decode(const char *in, size_t len, char *out, size_t outlen,
 	for (size_t i = 0; i < len; i++) {
 		c = in[i];
 		if (c == '%') {
-			if (len - i < 3 || (hi = params_hex(in[i + 1])) < 0 ||
-			    (lo = params_hex(in[i + 2])) < 0)
+			if (len - i < 3 || (hi = uri_hex_digit(in[i + 1])) < 0 ||
+			    (lo = uri_hex_digit(in[i + 2])) < 0)
 				return -1;
 			c = (char)(hi << 4 | lo);
 			i += 2;
