@@ -30,6 +30,7 @@
 #define STORE_MAXDBS 8
 #define STORE_MAXREADERS 126
 #define STORE_TOUCH_MAX 1024
+#define STORE_UNMAP_EVERY 128	/* block reads: 4 MiB */
 #define STORE_MIB ((size_t)1 << 20)
 #define STORE_MAP_SLACK (64 * STORE_MIB)
 
@@ -54,7 +55,9 @@ struct store {
 	MDB_dbi blocks, meta, lru, pending, info;
 	int lock_fd;
 	uint64_t max_blocks;
-	pthread_mutex_t mutex;	/* guards evictions, touch, ntouch */
+	pthread_mutex_t mutex;	/* guards evictions, touch, unmap_* */
+	uintptr_t unmap_lo, unmap_hi;	/* span of the map read lately */
+	unsigned unmap_reads;
 	uint64_t evictions;
 	/* Keys of CACHE blocks read since the last write. Readers cannot
 	 * write, so the next write transaction moves them to the LRU end. */
@@ -572,18 +575,31 @@ store_release_temp(struct store *st, const uint8_t (*keys)[STORE_KEY_SIZE],
 }
 
 /* LMDB reads through its map, so every block read would stay resident
- * in this process and RSS would grow to mirror the page cache. The block
- * is copied out, so drop those pages from our mapping: the kernel keeps
- * them cached, and a later read faults them back in. (LMDB does not say
- * where its map lies, so reading the file with pread() instead is not an
- * option without MDB_FIXEDMAP.) */
+ * in this process and RSS would grow to mirror the page cache. Blocks are
+ * copied out, so their pages can be dropped from our mapping (the kernel
+ * keeps them cached; a later read faults them back in). Each madvise()
+ * costs a TLB shootdown on the other CPUs, which done per block took most
+ * of a get's time, so reads only note the span of the map they touched
+ * and every STORE_UNMAP_EVERY reads that span is dropped at once: at most
+ * that many blocks' pages stay resident. (LMDB does not say where its map
+ * lies, so the span comes from the pointers it hands out.) */
 static void
-store_unmap(const void *p, size_t len)
+store_unmap_note(struct store *st, const void *p, size_t len)
 {
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t start = (uintptr_t)p & ~(page - 1);
+	uintptr_t lo = (uintptr_t)p & ~(page - 1), hi = (uintptr_t)p + len;
 
-	(void)madvise((void *)start, (uintptr_t)p + len - start, MADV_DONTNEED);
+	pthread_mutex_lock(&st->mutex);
+	if (st->unmap_reads == 0 || lo < st->unmap_lo)
+		st->unmap_lo = lo;
+	if (st->unmap_reads == 0 || hi > st->unmap_hi)
+		st->unmap_hi = hi;
+	if (++st->unmap_reads == STORE_UNMAP_EVERY) {
+		(void)madvise((void *)st->unmap_lo, st->unmap_hi - st->unmap_lo,
+		    MADV_DONTNEED);
+		st->unmap_reads = 0;
+	}
+	pthread_mutex_unlock(&st->mutex);
 }
 
 int
@@ -611,7 +627,7 @@ store_get_block(struct store *st, const uint8_t key[STORE_KEY_SIZE],
 	if (rc != 0)
 		goto fail;
 	memcpy(out, v.mv_data, STORE_HEAD_SIZE);
-	store_unmap(v.mv_data, STORE_HEAD_SIZE);
+	store_unmap_note(st, v.mv_data, STORE_HEAD_SIZE);
 	memcpy(out + STORE_HEAD_SIZE, m.tail, STORE_TAIL_SIZE);
 	mdb_txn_abort(txn);
 	if (m.kind == STORE_KIND_CACHE)
