@@ -13,6 +13,9 @@
 
 static int tap_n, tap_failed;
 
+static inline int tap_check(int ok, const char *file, int line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 static inline int
 tap_check(int ok, const char *file, int line, const char *fmt, ...)
 {

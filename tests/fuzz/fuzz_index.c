@@ -17,10 +17,9 @@
 static bool
 all_zero(const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != 0)
-			return false;
-	return true;
+	static const uint8_t zero[CHK_BLOCK_SIZE];
+
+	return memcmp(p, zero, n) == 0;
 }
 
 int
