@@ -53,6 +53,7 @@ struct api_req {
 	enum req_kind kind;
 	struct docput *put;
 	bool suspended, finishing;
+	bool body_done;			/* the whole body has arrived */
 	int fail_status;		/* answer after the body is drained */
 	const char *fail_text;
 };
@@ -110,6 +111,7 @@ api_reply_error(struct MHD_Connection *conn, unsigned status,
 struct header_tally {
 	unsigned count;
 	size_t bytes;
+	unsigned empty, hosts, lengths; /* "", Host, Content-Length */
 };
 
 static enum MHD_Result
@@ -120,7 +122,13 @@ api_tally_header(void *cls, enum MHD_ValueKind kind, const char *key,
 
 	(void)kind;
 	t->count++;
-	t->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+	if (key == NULL || key[0] == '\0')
+		t->empty++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		t->hosts++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		t->lengths++;
+	t->bytes += (key ? strlen(key) : 0) + (value ? strlen(value) : 0) + 4;
 	return MHD_YES;
 }
 
@@ -152,12 +160,18 @@ static unsigned
 api_check(struct api *a, struct MHD_Connection *conn, const char *url,
     const char **why)
 {
-	struct header_tally t = { 0, 0 };
+	struct header_tally t = { 0, 0, 0, 0, 0 };
 
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, api_tally_header, &t);
 	if (t.count > API_MAX_HEADERS || t.bytes > API_MAX_HEADER_BYTES) {
 		*why = "too many or too large headers";
 		return MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
+	}
+	/* libmicrohttpd lets these through; RFC 9110/9112 refuse them. */
+	if (t.empty > 0 || t.hosts > 1 || t.lengths > 1) {
+		*why = "malformed request: an empty header name, or Host or "
+		    "Content-Length more than once";
+		return MHD_HTTP_BAD_REQUEST;
 	}
 	if (!api_host_ok(a, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_HOST))) {
@@ -365,6 +379,7 @@ api_put_end(struct api_req *req)
 	const char *text;
 	int st;
 
+	req->body_done = true;
 	if (req->fail_status != 0)
 		return api_reply_error(req->conn, (unsigned)req->fail_status,
 		    req->fail_text);
@@ -491,13 +506,48 @@ api_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- the event loop glue ---- */
 
+/*
+ * libmicrohttpd's epoll mode is edge-triggered and takes a short read as
+ * "socket drained": when a client's last bytes and its FIN arrive together
+ * it never reads the EOF, and an upload cut short would keep its slot
+ * (API_MAX_PUTS) until the idle timeout. So after each run, an upload
+ * still reading its body whose socket holds nothing but EOF is suspended
+ * and resumed, which makes libmicrohttpd read again, see the EOF and end
+ * the request. Returns true if it kicked one.
+ */
+static bool
+api_kick_closed(struct api *a)
+{
+	const union MHD_ConnectionInfo *ci;
+	bool kicked = false;
+	char c;
+
+	for (struct api_req *r = a->reqs; r != NULL; r = r->next) {
+		if (r->kind != REQ_PUT || r->body_done || r->suspended)
+			continue;
+		ci = MHD_get_connection_info(r->conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci == NULL || recv(ci->connect_fd, &c, 1,
+		    MSG_PEEK | MSG_DONTWAIT) != 0)
+			continue;
+		MHD_suspend_connection(r->conn);
+		MHD_resume_connection(r->conn);
+		kicked = true;
+	}
+	return kicked;
+}
+
 static void
 api_run(struct api *a)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 	struct timeval tv;
 
+	/* Each kick is followed by a run, which reads the EOF it missed;
+	 * bounded, so a connection that is not read cannot make a spin. */
 	MHD_run(a->mhd);
+	for (int i = 0; i < 3 && api_kick_closed(a); i++)
+		MHD_run(a->mhd);
 	if (MHD_get_timeout(a->mhd, &ms) == MHD_YES) {
 		tv.tv_sec = (time_t)(ms / 1000);
 		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
