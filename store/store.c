@@ -5,6 +5,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -55,8 +56,9 @@ struct store {
 	MDB_dbi blocks, meta, lru, pending, info;
 	int lock_fd;
 	uint64_t max_blocks;
-	pthread_mutex_t mutex;	/* guards evictions, touch, unmap_* */
-	uintptr_t unmap_lo, unmap_hi;	/* span of the map read lately */
+	pthread_mutex_t mutex;	/* guards evictions, touch, unmap_reads */
+	void *map;		/* LMDB's map of data.mdb, if found */
+	size_t map_len;
 	unsigned unmap_reads;
 	uint64_t evictions;
 	/* Keys of CACHE blocks read since the last write. Readers cannot
@@ -369,12 +371,16 @@ fail:
 }
 
 /* Ends a write transaction: commits it if rc is 0, else aborts it. */
+static void store_unmap(struct store *st);
+
 static int
 store_wtxn_end(struct store *st, struct store_wtxn *w, int rc)
 {
 	if (rc == 0)
-		return store_wtxn_commit(st, w);
-	store_wtxn_abort(w);
+		rc = store_wtxn_commit(st, w);
+	else
+		store_wtxn_abort(w);
+	store_unmap(st);
 	return rc;
 }
 
@@ -574,32 +580,59 @@ store_release_temp(struct store *st, const uint8_t (*keys)[STORE_KEY_SIZE],
 	    missing);
 }
 
-/* LMDB reads through its map, so every block read would stay resident
- * in this process and RSS would grow to mirror the page cache. Blocks are
- * copied out, so their pages can be dropped from our mapping (the kernel
- * keeps them cached; a later read faults them back in). Each madvise()
- * costs a TLB shootdown on the other CPUs, which done per block took most
- * of a get's time, so reads only note the span of the map they touched
- * and every STORE_UNMAP_EVERY reads that span is dropped at once: at most
- * that many blocks' pages stay resident. (LMDB does not say where its map
- * lies, so the span comes from the pointers it hands out.) */
+/* LMDB reads through its map, so what this process touches stays
+ * resident, and the kernel maps up to 64 KiB around each page it faults
+ * in: reads of blocks and of the B-tree (every put looks up its keys)
+ * would make RSS grow toward the size of the store. Nothing is kept
+ * pointing into the map (reads copy out), so the whole map is dropped
+ * from our page tables after every write transaction and every
+ * STORE_UNMAP_EVERY block reads; the kernel keeps the pages cached and
+ * faults them back in on use. madvise() costs a TLB shootdown, so not
+ * after every read: per block it took most of a get's time. */
 static void
-store_unmap_note(struct store *st, const void *p, size_t len)
+store_unmap(struct store *st)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t lo = (uintptr_t)p & ~(page - 1), hi = (uintptr_t)p + len;
+	if (st->map_len > 0)
+		(void)madvise(st->map, st->map_len, MADV_DONTNEED);
+}
+
+static void
+store_unmap_note_read(struct store *st)
+{
+	bool now;
 
 	pthread_mutex_lock(&st->mutex);
-	if (st->unmap_reads == 0 || lo < st->unmap_lo)
-		st->unmap_lo = lo;
-	if (st->unmap_reads == 0 || hi > st->unmap_hi)
-		st->unmap_hi = hi;
-	if (++st->unmap_reads == STORE_UNMAP_EVERY) {
-		(void)madvise((void *)st->unmap_lo, st->unmap_hi - st->unmap_lo,
-		    MADV_DONTNEED);
+	now = ++st->unmap_reads == STORE_UNMAP_EVERY;
+	if (now)
 		st->unmap_reads = 0;
-	}
 	pthread_mutex_unlock(&st->mutex);
+	if (now)
+		store_unmap(st);
+}
+
+/* LMDB does not say where its map lies: find data.mdb in our mappings.
+ * Without /proc (not Linux) nothing is found and nothing is dropped. */
+static void
+store_find_map(struct store *st, const char *dir)
+{
+	char want[PATH_MAX + 16], real[PATH_MAX], line[PATH_MAX + 128];
+	char path[PATH_MAX + 1];
+	unsigned long lo, hi;
+	FILE *f;
+
+	if (realpath(dir, real) == NULL ||
+	    (f = fopen("/proc/self/maps", "re")) == NULL)
+		return;
+	snprintf(want, sizeof(want), "%s/data.mdb", real);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %4096s", &lo, &hi,
+		    path) == 3 && strcmp(path, want) == 0) {
+			st->map = (void *)lo;
+			st->map_len = hi - lo;
+			break;
+		}
+	}
+	fclose(f);
 }
 
 int
@@ -627,9 +660,9 @@ store_get_block(struct store *st, const uint8_t key[STORE_KEY_SIZE],
 	if (rc != 0)
 		goto fail;
 	memcpy(out, v.mv_data, STORE_HEAD_SIZE);
-	store_unmap_note(st, v.mv_data, STORE_HEAD_SIZE);
 	memcpy(out + STORE_HEAD_SIZE, m.tail, STORE_TAIL_SIZE);
 	mdb_txn_abort(txn);
+	store_unmap_note_read(st);
 	if (m.kind == STORE_KIND_CACHE)
 		store_touch_note(st, key);
 	if (kind_out != NULL)
@@ -987,7 +1020,9 @@ store_env_open(struct store *st, const char *dir)
 		rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600);
 	if (rc != 0)
 		return store_err(rc);
-	return store_map_size(st);
+	if ((rc = store_map_size(st)) == 0)
+		store_find_map(st, dir);
+	return rc;
 }
 
 /* Locks dir against a second node: LMDB would let two processes share
