@@ -24,11 +24,13 @@ typedef int (*tree_visit_fn)(void *arg, const uint8_t rkey[CHK_KEY_SIZE]);
 int tree_walk(struct store *st, const struct chk_ref *ref, int level,
     uint64_t leaves, tree_visit_fn visit, void *arg);
 
-/* Marks every block under ref, TREE_CHUNK keys per store transaction:
+/* Marks every block under ref, TREE_CHUNK keys per store transaction
+ * (small, since each key looked up maps B-tree pages and their
+ * neighbours until the transaction ends; see store.c):
  * TREE_OWN makes them the node's own (CLIENT); TREE_RELEASE turns those
  * that are TEMP into CACHE. Blocks missing are counted in *missing; below
  * a missing index block nothing can be found, so its subtree is skipped. */
-#define TREE_CHUNK 4096
+#define TREE_CHUNK 512
 enum tree_mark { TREE_OWN, TREE_RELEASE };
 int tree_mark(struct store *st, const struct chk_ref *ref, int level,
     uint64_t leaves, enum tree_mark how, size_t *missing);
