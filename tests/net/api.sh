@@ -608,11 +608,6 @@ ok $? "SIGTERM with $active upload(s) in progress: the node exits 0 in $t s (rc 
 [ ! -e "$N/api" ] && [ ! -e "$N/api.token" ]
 ok $? "the stopped node removed DIR/api and DIR/api.token"
 bg_stop
-! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error|SUMMARY: ' "$N.log"
-ok $? "no sanitizer report in the node's log"
-if [ "$TAP_FAILED" -gt 0 ]; then
-	diag "node log (last lines):"
-	tail -15 "$N.log" | sed 's/^/#   /'
-fi
+check_node_log "$N.log"
 
 done_testing

@@ -168,11 +168,6 @@ t0=$(now)
 stop_node "$PID"
 rc=$?
 ok $rc "the node exits 0 on SIGTERM (in $(since "$t0") s)"
-! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error|SUMMARY: ' "$N.log"
-ok $? "no sanitizer report in the node's log"
-if [ "$TAP_FAILED" -gt 0 ]; then
-	diag "node log (last lines):"
-	tail -15 "$N.log" | sed 's/^/#   /'
-fi
+check_node_log "$N.log"
 
 done_testing

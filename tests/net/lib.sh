@@ -5,6 +5,7 @@
 # stops every process it started, by PID, on any exit.
 
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../stop_pid.sh"
 UMBRA=${UMBRA:-$(cd "$(dirname "$0")/../.." && pwd)/umbra}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/umbra-test.XXXXXX")
 TAP_N=0
@@ -69,21 +70,17 @@ start_node() {
 }
 
 # stop_node PID: SIGTERM, then wait up to 10 s; returns its exit status.
-stop_node() {
-	local pid=$1 rc
-	kill -TERM "$pid" 2>/dev/null
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid"
-		wait "$pid" 2>/dev/null
-		return 99
+stop_node() { stop_pid "$1"; }
+
+# check_node_log LOG: checks that LOG holds no sanitizer report, and shows
+# its last lines if anything in the test failed.
+check_node_log() {
+	! grep -qE 'AddressSanitizer|LeakSanitizer|runtime error|SUMMARY: ' "$1"
+	ok $? "no sanitizer report in the node's log"
+	if [ "$TAP_FAILED" -gt 0 ]; then
+		diag "node log (last lines):"
+		tail -15 "$1" | sed 's/^/#   /'
 	fi
-	wait "$pid" 2>/dev/null
-	rc=$?
-	return $rc
 }
 
 # api_url DIR: http://HOST:PORT of the node in DIR; token DIR: its token.
