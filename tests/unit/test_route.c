@@ -1,0 +1,913 @@
+/*
+ * test_route.c - unit tests for routing/route.[ch]: each scenario drives an
+ * engine with a scripted clock and checks the exact actions; then a small
+ * in-process network of 1000 engines (Kleinberg links, FOAF, a FIFO of
+ * messages) checks that requests find keys held by the closest node.
+ */
+#include "routing/route.h"
+#include "routing/location.h"
+#include "tests/tap.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OUTN 64
+
+static struct route_action out[OUTN];
+static uint8_t rkey[32];
+static double kl;	/* location of rkey */
+
+/* A location `off` away from the key, on the circle. */
+static double
+at(double off)
+{
+	double x = fmod(kl + off + 2.0, 1.0);
+
+	return x >= 1.0 ? 0.0 : x;
+}
+
+static void
+key_make(unsigned seed, uint8_t k[32])
+{
+	for (int i = 0; i < 32; i++)
+		k[i] = (uint8_t)(seed * 131u + (unsigned)i * 7u + 1u);
+}
+
+/* True when action a is exactly this. */
+static int
+is(const struct route_action *a, enum route_what what, route_peer_t peer,
+    enum route_msg msg, uint64_t id, int htl)
+{
+	if (a->what != what || a->id != id)
+		return 0;
+	if (what == ROUTE_SEND && (a->peer != peer || a->msg != msg))
+		return 0;
+	if (what == ROUTE_SEND && htl >= 0 && a->htl != htl)
+		return 0;
+	if (what == ROUTE_SEND && msg == ROUTE_MSG_REQUEST &&
+	    memcmp(a->rkey, rkey, 32) != 0)
+		return 0;
+	return 1;
+}
+
+static int
+is_done(const struct route_action *a, uint64_t id, int status)
+{
+	return a->what == ROUTE_DONE && a->id == id && a->status == status;
+}
+
+static int
+is_keep(const struct route_action *a, uint64_t id, bool deep)
+{
+	return a->what == ROUTE_KEEP && a->id == id && a->deep == deep &&
+	    memcmp(a->rkey, rkey, 32) == 0;
+}
+
+/* An engine at `me` off the key with peers 1..4 at +0.1, -0.05, +0.2,
+ * +0.25 (so greedy order is 2, 1, 3, 4), all with the given coins. */
+static struct route *
+engine_make(double me, bool dmax, bool dmin)
+{
+	static const double offs[] = { 0.1, -0.05, 0.2, 0.25 };
+	struct route *r;
+
+	if (route_new(&r, at(me)) != 0)
+		return NULL;
+	for (int i = 0; i < 4; i++)
+		route_peer_add(r, (route_peer_t)(i + 1), at(offs[i]), dmax,
+		    dmin);
+	return r;
+}
+
+static void
+test_args(void)
+{
+	struct route *r;
+	double many[ROUTE_FOAF_MAX + 1] = { 0 };
+
+	TAP_OK(route_new(&r, 1.0) == ROUTE_EINVAL && r == NULL,
+	    "route_new rejects location 1.0");
+	TAP_OK(route_new(&r, NAN) == ROUTE_EINVAL, "route_new rejects NaN");
+	route_free(NULL);
+	r = engine_make(0.3, true, true);
+	TAP_OK(route_peer_add(r, ROUTE_LOCAL, 0.5, 0, 0) == ROUTE_EINVAL,
+	    "peer handle 0 refused");
+	TAP_OK(route_peer_add(r, 2, 0.5, 0, 0) == ROUTE_EEXIST,
+	    "duplicate peer refused");
+	TAP_OK(route_peer_add(r, 9, -0.1, 0, 0) == ROUTE_EINVAL,
+	    "bad peer location refused");
+	TAP_OK(route_peer_foaf(r, 9, many, 1) == ROUTE_ENOENT,
+	    "foaf of unknown peer");
+	TAP_OK(route_peer_foaf(r, 1, many, ROUTE_FOAF_MAX + 1) == ROUTE_EINVAL,
+	    "foaf longer than 32 refused");
+	TAP_OK(route_request(r, 0, ROUTE_LOCAL, 1, rkey, 0, out, 1) == 0 &&
+	    route_table_count(r) == 0, "max < ROUTE_ACTIONS_MAX does nothing");
+	TAP_OK(route_request(r, 0, 77, 1, rkey, 5, out, OUTN) == 0,
+	    "request from unknown peer dropped");
+	TAP_OK(route_reply(r, 0, 1, 999, ROUTE_MSG_DATA, 0, out, OUTN) == 0,
+	    "reply for unknown id dropped");
+	TAP_OK(route_next_wake(r) == INFINITY, "idle engine never wakes");
+	route_free(r);
+}
+
+static void
+test_greedy(void)
+{
+	struct route *r = engine_make(0.3, true, true);
+	double foaf[] = { at(0.01), at(0.3) };
+	size_t n;
+
+	n = route_request(r, 100, ROUTE_LOCAL, 1, rkey, 0, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_REQUEST, 1, 18),
+	    "local request goes to the closest peer at htl 18");
+	TAP_OK(route_next_wake(r) == 100 + ROUTE_HOP_TIMEOUT,
+	    "wakes at the hop deadline");
+	/* Peer 4 is far, but one of its peers is closest of all. Our own
+	 * location in its list is ignored. */
+	TAP_OK(route_peer_foaf(r, 4, foaf, 2) == 0, "foaf set");
+	n = route_request(r, 100, ROUTE_LOCAL, 2, rkey, 0, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 4, ROUTE_MSG_REQUEST, 2, 18),
+	    "FOAF location makes a far peer the best");
+	/* From peer 1 at htl 2: forwarded at 1, where FOAF no longer counts. */
+	n = route_request(r, 100, 1, 3, rkey, 2, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_REQUEST, 3, 1),
+	    "FOAF ignored when forwarding at htl 1");
+	/* From peer 4 (whose FOAF is best): never back to the sender. */
+	n = route_request(r, 100, 4, 4, rkey, 10, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_REQUEST, 4, 9),
+	    "not back to the sender; htl 10 -> 9");
+	n = route_request(r, 100, 2, 5, rkey, 10, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 4, ROUTE_MSG_REQUEST, 5, 9),
+	    "closest peer as sender is skipped");
+	route_free(r);
+}
+
+static void
+test_backtrack(void)
+{
+	struct route *r = engine_make(0.3, true, true);
+	size_t n;
+
+	route_request(r, 0, ROUTE_LOCAL, 1, rkey, 0, out, OUTN);
+	n = route_reply(r, 1, 1, 1, ROUTE_MSG_RNF, 15, out, OUTN);
+	TAP_OK(n == 0, "RNF from a peer not asked is ignored");
+	n = route_reply(r, 1, 2, 1, ROUTE_MSG_RNF, 15, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_REQUEST, 1, 15),
+	    "RNF: next best peer with the htl returned");
+	n = route_reply(r, 1, 1, 1, ROUTE_MSG_RNF, 17, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 3, ROUTE_MSG_REQUEST, 1, 15),
+	    "RNF cannot raise the htl");
+	n = route_reply(r, 1, 3, 1, ROUTE_MSG_LOOP, 0, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 4, ROUTE_MSG_REQUEST, 1, 15),
+	    "LOOP: next best peer, same htl");
+	n = route_reply(r, 1, 4, 1, ROUTE_MSG_RNF, 9, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 1, ROUTE_STATUS_RNF) &&
+	    out[0].msg == ROUTE_MSG_REQUEST,
+	    "no peer left: local request DONE RNF");
+	n = route_reply(r, 1, 4, 1, ROUTE_MSG_DATA, 0, out, OUTN);
+	TAP_OK(n == 0, "reply after the end is ignored");
+
+	/* A relay: RNF upstream with the htl left. */
+	route_request(r, 2, 1, 2, rkey, 12, out, OUTN);	/* -> 2 at 11 */
+	route_reply(r, 2, 2, 2, ROUTE_MSG_RNF, 8, out, OUTN);	/* -> 3 */
+	route_reply(r, 2, 3, 2, ROUTE_MSG_LOOP, 0, out, OUTN);	/* -> 4 */
+	n = route_reply(r, 2, 4, 2, ROUTE_MSG_RNF, 7, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_RNF, 2, 7),
+	    "no peer left: relay sends RNF upstream with htl left");
+	/* RNF with htl 0 is the end of the road: DNF. */
+	route_request(r, 3, 1, 3, rkey, 12, out, OUTN);
+	n = route_reply(r, 3, 2, 3, ROUTE_MSG_RNF, 0, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_DNF, 3, -1),
+	    "RNF with htl 0 becomes DNF upstream");
+	/* DNF is terminal. */
+	route_request(r, 3, 1, 4, rkey, 12, out, OUTN);
+	n = route_reply(r, 3, 2, 4, ROUTE_MSG_DNF, 0, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_DNF, 4, -1),
+	    "DNF goes upstream, no backtracking");
+	route_request(r, 3, ROUTE_LOCAL, 5, rkey, 0, out, OUTN);
+	n = route_reply(r, 3, 2, 5, ROUTE_MSG_DNF, 0, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 5, ROUTE_STATUS_DNF),
+	    "DNF ends a local request");
+	route_free(r);
+}
+
+static void
+test_htl(void)
+{
+	static const struct { bool dmax, dmin; int in, fwd; const char *what; }
+	c[] = {
+		{ true, false, 18, 17, "htl 18, coin yes: 17" },
+		{ false, false, 18, 18, "htl 18, coin no: stays 18" },
+		{ false, true, 25, 18, "htl 25 clamps to 18, coin no: 18" },
+		{ false, true, 1, 0, "htl 1, coin yes: DNF" },
+		{ true, false, 1, 1, "htl 1, coin no: stays 1" },
+		{ false, false, 7, 6, "htl 7: 6 whatever the coins" },
+		{ true, true, 0, 0, "htl 0 from a peer: DNF" },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct route *r = engine_make(0.3, c[i].dmax, c[i].dmin);
+		size_t n = route_request(r, 0, 1, 50 + i, rkey,
+		    (uint8_t)c[i].in, out, OUTN);
+
+		if (c[i].fwd == 0)
+			TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1,
+			    ROUTE_MSG_DNF, 50 + i, -1), "%s", c[i].what);
+		else
+			TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 2,
+			    ROUTE_MSG_REQUEST, 50 + i, c[i].fwd), "%s",
+			    c[i].what);
+		route_free(r);
+	}
+	/* Coins are per sender: peer 1 decrements at 18, peer 3 does not. */
+	{
+		struct route *r;
+
+		route_new(&r, at(0.3));
+		route_peer_add(r, 1, at(0.1), true, false);
+		route_peer_add(r, 2, at(-0.05), false, false);
+		route_peer_add(r, 3, at(0.2), false, true);
+		route_request(r, 0, 1, 1, rkey, 18, out, OUTN);
+		TAP_OK(is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_REQUEST, 1, 17),
+		    "coin of sender 1 (decrement at 18)");
+		route_request(r, 0, 3, 2, rkey, 18, out, OUTN);
+		TAP_OK(is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_REQUEST, 2, 18),
+		    "coin of sender 3 (keep 18)");
+		route_request(r, 0, 1, 3, rkey, 1, out, OUTN);
+		TAP_OK(is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_REQUEST, 3, 1),
+		    "coin of sender 1 (keep 1)");
+		route_request(r, 0, 3, 4, rkey, 1, out, OUTN);
+		TAP_OK(is(&out[0], ROUTE_SEND, 3, ROUTE_MSG_DNF, 4, -1),
+		    "coin of sender 3 (decrement at 1: DNF)");
+		route_free(r);
+	}
+}
+
+static void
+test_loop(void)
+{
+	struct route *r = engine_make(0.3, true, true);
+	size_t n;
+
+	route_request(r, 0, 1, 7, rkey, 10, out, OUTN);
+	n = route_request(r, 1, 3, 7, rkey, 9, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 3, ROUTE_MSG_LOOP, 7, -1),
+	    "repeated id: LOOP to its sender");
+	n = route_insert(r, 1, 4, 7, rkey, 9, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 4, ROUTE_MSG_LOOP, 7, -1),
+	    "repeated id as insert: LOOP");
+	n = route_request(r, 1, ROUTE_LOCAL, 7, rkey, 0, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 7, ROUTE_STATUS_REFUSED),
+	    "local request with an id in the table: REFUSED");
+	/* Ended ids stay until their lifetime is over. */
+	route_reply(r, 2, 2, 7, ROUTE_MSG_DNF, 0, out, OUTN);
+	n = route_request(r, 59, 2, 7, rkey, 9, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_LOOP, 7, -1),
+	    "ended id still answers LOOP within its lifetime");
+	TAP_OK(route_next_wake(r) == ROUTE_LIFETIME, "wakes at the lifetime");
+	n = route_tick(r, 60, out, OUTN);
+	TAP_OK(n == 0 && route_table_count(r) == 0,
+	    "lifetime over: dropped silently");
+	n = route_request(r, 61, 2, 7, rkey, 9, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_REQUEST, 7, 8),
+	    "after the lifetime the id is new again");
+	route_free(r);
+}
+
+static void
+test_timeout(void)
+{
+	struct route *r = engine_make(0.3, true, true);
+	size_t n;
+
+	route_request(r, 100, ROUTE_LOCAL, 1, rkey, 0, out, OUTN);
+	route_reply(r, 101, 2, 1, ROUTE_MSG_RNF, 16, out, OUTN); /* -> 1 */
+	TAP_OK(route_next_wake(r) == 111, "hop deadline restarts per hop");
+	n = route_tick(r, 110.9, out, OUTN);
+	TAP_OK(n == 0, "nothing before the hop deadline");
+	n = route_tick(r, 111, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 3, ROUTE_MSG_REQUEST, 1, 16),
+	    "hop timeout: next peer, htl kept");
+	n = route_reply(r, 112, 1, 1, ROUTE_MSG_RNF, 5, out, OUTN);
+	TAP_OK(n == 0, "RNF from a timed-out peer ignored");
+	n = route_reply(r, 112, 1, 1, ROUTE_MSG_DATA, 0, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 1, ROUTE_STATUS_FOUND),
+	    "late DATA from a timed-out peer still counts");
+	route_free(r);
+
+	/* Relay, all peers silent: RNF upstream after the last timeout. */
+	r = engine_make(0.3, true, true);
+	route_request(r, 0, 4, 2, rkey, 10, out, OUTN);
+	route_tick(r, 10, out, OUTN);
+	route_tick(r, 20, out, OUTN);
+	n = route_tick(r, 30, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 4, ROUTE_MSG_RNF, 2, 9),
+	    "relay: every hop timed out, RNF upstream");
+	route_free(r);
+}
+
+static void
+test_lifetime(void)
+{
+	struct route *r;
+	size_t n, sends = 0;
+
+	/* Eight silent peers: hop timeouts at 10..50 keep it running until
+	 * the lifetime ends it at 60. */
+	route_new(&r, at(0.4));
+	for (int i = 1; i <= 8; i++)
+		route_peer_add(r, (route_peer_t)i, at(0.01 * i), true, true);
+	route_request(r, 0, ROUTE_LOCAL, 9, rkey, 0, out, OUTN);
+	for (int t = 10; t <= 50; t += 10)
+		sends += route_tick(r, t, out, OUTN);
+	TAP_OK(sends == 5 && is(&out[0], ROUTE_SEND, 6, ROUTE_MSG_REQUEST, 9,
+	    18), "five hop timeouts, five next peers");
+	n = route_tick(r, 60, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 9, ROUTE_STATUS_TIMEOUT) &&
+	    route_table_count(r) == 0, "local request at its lifetime: DONE TIMEOUT");
+	TAP_OK(route_next_wake(r) == INFINITY, "nothing left to wake for");
+	route_free(r);
+}
+
+static void
+test_remove(void)
+{
+	struct route *r = engine_make(0.3, true, true);
+	size_t n;
+
+	route_request(r, 0, ROUTE_LOCAL, 1, rkey, 0, out, OUTN);	/* -> 2 */
+	route_request(r, 0, 3, 2, rkey, 10, out, OUTN);	/* -> 2 */
+	n = route_peer_remove(r, 5, 2, out, OUTN);
+	TAP_OK(n == 2 && ((is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_REQUEST, 1, 18)
+	    && is(&out[1], ROUTE_SEND, 1, ROUTE_MSG_REQUEST, 2, 9)) ||
+	    (is(&out[1], ROUTE_SEND, 1, ROUTE_MSG_REQUEST, 1, 18) &&
+	    is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_REQUEST, 2, 9))),
+	    "peer removed mid-request: both ids move to the next peer");
+	TAP_OK(route_next_wake(r) == 15, "new hop deadline after removal");
+	TAP_OK(route_peer_remove(r, 5, 2, out, OUTN) == 0,
+	    "removing an unknown peer does nothing");
+	n = route_reply(r, 6, 2, 1, ROUTE_MSG_DATA, 0, out, OUTN);
+	TAP_OK(n == 0, "reply from a removed peer ignored");
+	/* The sender of id 2 goes: its answer goes nowhere, but is cached. */
+	route_peer_remove(r, 6, 3, out, OUTN);
+	n = route_reply(r, 7, 1, 2, ROUTE_MSG_DATA, 0, out, OUTN);
+	TAP_OK(n == 1 && is_keep(&out[0], 2, false),
+	    "sender gone: DATA kept, nothing sent");
+	/* A re-added peer is a new peer: it may be tried again. */
+	route_peer_add(r, 2, at(-0.05), true, true);
+	route_request(r, 8, ROUTE_LOCAL, 3, rkey, 0, out, OUTN);
+	TAP_OK(is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_REQUEST, 3, 18),
+	    "re-added peer is used again");
+	route_free(r);
+}
+
+static void
+test_cache(void)
+{
+	struct route *r = engine_make(0.3, true, true);
+	size_t n;
+
+	route_request(r, 0, 1, 1, rkey, 10, out, OUTN);	/* -> 2 */
+	n = route_reply(r, 1, 3, 1, ROUTE_MSG_DATA, 0, out, OUTN);
+	TAP_OK(n == 0, "DATA from a peer never asked is ignored");
+	n = route_reply(r, 1, 2, 1, ROUTE_MSG_DATA, 0, out, OUTN);
+	TAP_OK(n == 2 && is_keep(&out[0], 1, false) &&
+	    out[0].msg == ROUTE_MSG_DATA &&
+	    is(&out[1], ROUTE_SEND, 1, ROUTE_MSG_DATA, 1, -1),
+	    "relay: DATA cached (KEEP cache) and sent upstream");
+	route_request(r, 0, ROUTE_LOCAL, 2, rkey, 0, out, OUTN);
+	n = route_reply(r, 1, 2, 2, ROUTE_MSG_DATA, 0, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 2, ROUTE_STATUS_FOUND) &&
+	    out[0].msg == ROUTE_MSG_REQUEST,
+	    "local: DONE FOUND, own traffic not cached");
+	route_free(r);
+}
+
+static void
+test_insert(void)
+{
+	struct route *r;
+	size_t n;
+
+	/* Sink: we are closer to the key than every peer. */
+	r = engine_make(0.01, true, true);
+	n = route_insert(r, 0, 1, 1, rkey, 10, out, OUTN);
+	TAP_OK(n == 2 && is_keep(&out[0], 1, true) &&
+	    out[0].msg == ROUTE_MSG_INSERT &&
+	    is(&out[1], ROUTE_SEND, 2, ROUTE_MSG_INSERT, 1, 9),
+	    "sink: KEEP deep, then forward");
+	n = route_reply(r, 1, 2, 1, ROUTE_MSG_INSERT_OK, 0, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_INSERT_OK, 1, -1),
+	    "INSERT_OK goes upstream");
+	route_free(r);
+
+	/* Not the sink: cache. Refusal (RNF) and LOOP move it on. */
+	r = engine_make(0.3, true, true);
+	n = route_insert(r, 0, 1, 2, rkey, 10, out, OUTN);
+	TAP_OK(n == 2 && is_keep(&out[0], 2, false) &&
+	    is(&out[1], ROUTE_SEND, 2, ROUTE_MSG_INSERT, 2, 9),
+	    "not the sink: KEEP cache, then forward");
+	n = route_reply(r, 1, 2, 2, ROUTE_MSG_RNF, 9, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 3, ROUTE_MSG_INSERT, 2, 9),
+	    "insert refused (RNF): next peer");
+	n = route_reply(r, 1, 3, 2, ROUTE_MSG_LOOP, 0, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 4, ROUTE_MSG_INSERT, 2, 9),
+	    "insert LOOP: next peer");
+	n = route_tick(r, 11, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_INSERT_OK, 2, -1),
+	    "insert: no peer left ends it, INSERT_OK upstream");
+	/* HTL runs out here. */
+	n = route_insert(r, 20, 1, 3, rkey, 1, out, OUTN);
+	TAP_OK(n == 2 && is_keep(&out[0], 3, false) &&
+	    is(&out[1], ROUTE_SEND, 1, ROUTE_MSG_INSERT_OK, 3, -1),
+	    "insert at htl 0: KEEP, INSERT_OK upstream");
+	/* Local insert: no KEEP; DONE STORED. */
+	n = route_insert(r, 20, ROUTE_LOCAL, 4, rkey, 0, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_INSERT, 4, 18),
+	    "local insert: forward at 18, no KEEP");
+	n = route_reply(r, 21, 2, 4, ROUTE_MSG_DATA, 0, out, OUTN);
+	TAP_OK(n == 0, "DATA for an insert ignored");
+	n = route_reply(r, 21, 2, 4, ROUTE_MSG_INSERT_OK, 0, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 4, ROUTE_STATUS_STORED) &&
+	    out[0].msg == ROUTE_MSG_INSERT, "local insert: DONE STORED");
+	route_free(r);
+
+	/* Sink with the sender as the only (farther) peer. */
+	route_new(&r, at(0.001));
+	route_peer_add(r, 5, at(0.2), true, true);
+	n = route_insert(r, 0, 5, 5, rkey, 10, out, OUTN);
+	TAP_OK(n == 2 && is_keep(&out[0], 5, true) &&
+	    is(&out[1], ROUTE_SEND, 5, ROUTE_MSG_INSERT_OK, 5, -1),
+	    "lone sink: KEEP deep, INSERT_OK back");
+	n = route_insert(r, 0, ROUTE_LOCAL, 6, rkey, 0, out, OUTN);
+	n = route_reply(r, 1, 5, 6, ROUTE_MSG_RNF, 18, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 6, ROUTE_STATUS_RNF),
+	    "local insert nobody took: DONE RNF");
+	route_free(r);
+}
+
+static void
+test_bound(void)
+{
+	struct route *r = engine_make(0.3, true, true);
+	size_t n, ok = 0, rounds = 0;
+
+	for (uint64_t id = 1; id <= ROUTE_TABLE_MAX; id++) {
+		n = route_request(r, 0, 1, id, rkey, 10, out, OUTN);
+		ok += n == 1 && out[0].msg == ROUTE_MSG_REQUEST;
+	}
+	TAP_OK(ok == ROUTE_TABLE_MAX && route_table_count(r) == ROUTE_TABLE_MAX,
+	    "table holds %d ids", ROUTE_TABLE_MAX);
+	n = route_request(r, 0, 1, 99999, rkey, 10, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_RNF, 99999, 10),
+	    "table full: peer's request gets RNF, htl untouched");
+	n = route_request(r, 0, ROUTE_LOCAL, 99999, rkey, 0, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 99999, ROUTE_STATUS_REFUSED),
+	    "table full: local request REFUSED");
+	n = route_reply(r, 1, 2, 4000, ROUTE_MSG_DATA, 0, out, OUTN);
+	TAP_OK(n == 2 && is(&out[1], ROUTE_SEND, 1, ROUTE_MSG_DATA, 4000, -1),
+	    "lookups work in a full table");
+	/* Drain with a small out array: everything ends and leaves. */
+	n = 0;
+	for (double t = 0; t <= 70 && rounds < 100000; rounds++) {
+		n += route_tick(r, t, out, 5);
+		if (route_next_wake(r) > t)
+			t = route_next_wake(r);
+	}
+	TAP_OK(route_table_count(r) == 0 && route_next_wake(r) == INFINITY,
+	    "all ids leave after their lifetime (%zu actions)", n);
+	route_free(r);
+}
+
+/* ---- the simulator ---- */
+
+#define SIM_N 1000
+#define SIM_LONG 4	/* long links each node starts; mean degree ~10 */
+#define SIM_REQ 300
+#define SIM_DEG_MAX 64
+
+static uint64_t sim_rng = 0x2545f4914f6cdd1dULL;
+
+static uint64_t
+sim_rand(void)
+{
+	sim_rng ^= sim_rng << 13;
+	sim_rng ^= sim_rng >> 7;
+	sim_rng ^= sim_rng << 17;
+	return sim_rng;
+}
+
+static double
+sim_unif(void)
+{
+	return (double)(sim_rand() >> 11) / 9007199254740992.0;
+}
+
+struct sim_node {
+	double loc;
+	struct route *r;
+	int nlinks;
+	int links[SIM_DEG_MAX];
+	uint64_t holds;	/* the request id whose key it holds, or 0 */
+};
+
+struct sim_msg {
+	int to, from;
+	enum route_msg msg;
+	uint64_t id;
+	uint8_t htl;
+};
+
+static struct sim_node *sim;
+static int sim_order[SIM_N];	/* node indices by location */
+static struct sim_msg *q;
+static size_t q_head, q_tail, q_cap;
+
+static int
+sim_cmp(const void *a, const void *b)
+{
+	double x = sim[*(const int *)a].loc, y = sim[*(const int *)b].loc;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The node closest to location x. */
+static int
+sim_nearest(double x)
+{
+	int lo = 0, hi = SIM_N;	/* first with loc >= x */
+	int a, b;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (sim[sim_order[mid]].loc < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	a = sim_order[lo % SIM_N];
+	b = sim_order[(lo + SIM_N - 1) % SIM_N];
+	return location_distance(sim[a].loc, x) <
+	    location_distance(sim[b].loc, x) ? a : b;
+}
+
+static void
+sim_link(int a, int b)
+{
+	if (a == b || sim[a].nlinks >= SIM_DEG_MAX ||
+	    sim[b].nlinks >= SIM_DEG_MAX)
+		return;
+	for (int i = 0; i < sim[a].nlinks; i++)
+		if (sim[a].links[i] == b)
+			return;
+	sim[a].links[sim[a].nlinks++] = b;
+	sim[b].links[sim[b].nlinks++] = a;
+}
+
+static void
+sim_build(void)
+{
+	double lo = log(1.0 / SIM_N), hi = log(0.5);
+
+	sim = calloc(SIM_N, sizeof(*sim));
+	for (int i = 0; i < SIM_N; i++) {
+		sim[i].loc = sim_unif();
+		sim_order[i] = i;
+	}
+	qsort(sim_order, SIM_N, sizeof(int), sim_cmp);
+	for (int k = 0; k < SIM_N; k++)
+		sim_link(sim_order[k], sim_order[(k + 1) % SIM_N]);
+	for (int i = 0; i < SIM_N; i++) {
+		for (int j = 0; j < SIM_LONG; j++) {
+			double d = exp(lo + (hi - lo) * sim_unif());
+			double x = sim[i].loc + (sim_rand() & 1 ? d : -d);
+
+			x = fmod(x + 1.0, 1.0);
+			sim_link(i, sim_nearest(x >= 1.0 ? 0.0 : x));
+		}
+	}
+	for (int i = 0; i < SIM_N; i++) {
+		route_new(&sim[i].r, sim[i].loc);
+		for (int j = 0; j < sim[i].nlinks; j++) {
+			int p = sim[i].links[j];
+
+			route_peer_add(sim[i].r, (route_peer_t)p + 1, sim[p].loc,
+			    sim_rand() & 1, (sim_rand() & 3) == 0);
+		}
+	}
+	for (int i = 0; i < SIM_N; i++) {
+		for (int j = 0; j < sim[i].nlinks; j++) {
+			int p = sim[i].links[j];
+			double f[ROUTE_FOAF_MAX];
+			int nf = 0;
+
+			for (int k = 0; k < sim[p].nlinks && nf < ROUTE_FOAF_MAX;
+			    k++)
+				f[nf++] = sim[sim[p].links[k]].loc;
+			route_peer_foaf(sim[i].r, (route_peer_t)p + 1, f,
+			    (size_t)nf);
+		}
+	}
+}
+
+static void
+sim_push(int to, int from, enum route_msg msg, uint64_t id, uint8_t htl)
+{
+	if (q_tail == q_cap) {
+		q_cap = q_cap ? q_cap * 2 : 1024;
+		q = realloc(q, q_cap * sizeof(*q));
+	}
+	q[q_tail++] = (struct sim_msg){ to, from, msg, id, htl };
+}
+
+/* What one request or insert did in the simulated network. */
+struct sim_result {
+	int status;	/* of the origin's DONE, -1 if none */
+	int path;	/* DATA hops back to the origin */
+	int keeps, deep;	/* KEEP actions, and how many deep */
+	int watch;	/* a node to watch ... */
+	bool watch_deep;	/* ... and whether it did KEEP deep */
+	long msgs;	/* messages delivered, all told */
+	long msgs_done;	/* ... of them before the origin's DONE */
+	int ticks;	/* route_tick() calls that did something */
+};
+
+/* Carries out node `node`'s actions. */
+static void
+sim_act(int node, const struct route_action *a, size_t n,
+    struct sim_result *res)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].what == ROUTE_SEND) {
+			sim_push((int)a[i].peer - 1, node, a[i].msg, a[i].id,
+			    a[i].htl);
+		} else if (a[i].what == ROUTE_DONE) {
+			res->status = a[i].status;
+		} else {
+			res->keeps++;
+			if (a[i].deep) {
+				res->deep++;
+				res->watch_deep |= node == res->watch;
+			}
+		}
+	}
+}
+
+static double sim_now = 1.0;
+static bool sim_dead[SIM_N];	/* gone: removed from their peers */
+static bool sim_silent[SIM_N];	/* still linked, never answer */
+
+/* Runs the earliest timer of any engine; false when there is none. */
+static bool
+sim_tick(struct sim_result *res)
+{
+	double wake = INFINITY;
+	int who = -1;
+
+	for (int i = 0; i < SIM_N; i++)
+		if (!sim_dead[i] && !sim_silent[i] &&
+		    route_next_wake(sim[i].r) < wake) {
+			wake = route_next_wake(sim[i].r);
+			who = i;
+		}
+	if (who < 0)
+		return false;
+	if (wake > sim_now)
+		sim_now = wake;
+	sim_act(who, out, route_tick(sim[who].r, sim_now, out, OUTN), res);
+	res->ticks++;
+	return true;
+}
+
+/* Delivers one message of request `id` (key k, held by `holder`). */
+static void
+sim_deliver(const struct sim_msg *m, int holder, uint64_t id,
+    const uint8_t k[32], struct sim_result *res)
+{
+	struct route *r = sim[m->to].r;
+	route_peer_t from = (route_peer_t)m->from + 1;
+	size_t n;
+
+	res->msgs++;
+	if (res->status < 0)
+		res->msgs_done++;
+	sim_now += 1e-4;
+	if (m->msg == ROUTE_MSG_REQUEST && m->to == holder) {
+		/* The node's store has it: the node answers DATA. */
+		sim_push(m->from, m->to, ROUTE_MSG_DATA, id, 0);
+		return;
+	}
+	if (m->msg == ROUTE_MSG_REQUEST)
+		n = route_request(r, sim_now, from, m->id, k, m->htl, out, OUTN);
+	else if (m->msg == ROUTE_MSG_INSERT)
+		n = route_insert(r, sim_now, from, m->id, k, m->htl, out, OUTN);
+	else
+		n = route_reply(r, sim_now, from, m->id, m->msg, m->htl, out,
+		    OUTN);
+	if (m->msg == ROUTE_MSG_DATA && n > 0 && res->status < 0)
+		res->path++;
+	sim_act(m->to, out, n, res);
+}
+
+/* Runs one request (or insert) for key k from `origin` until the whole
+ * network is quiet again (every table empty), so requests never overlap
+ * and stray branches are counted; `holder` has the key in its store. */
+static void
+sim_run(int origin, int holder, uint64_t id, const uint8_t k[32],
+    bool insert, struct sim_result *res)
+{
+	int watch = res->watch;
+	size_t n;
+
+	memset(res, 0, sizeof(*res));
+	res->status = -1;
+	res->watch = watch;
+	n = (insert ? route_insert : route_request)(sim[origin].r, sim_now,
+	    ROUTE_LOCAL, id, k, 0, out, OUTN);
+	sim_act(origin, out, n, res);
+	while (q_head < q_tail || sim_tick(res)) {
+		struct sim_msg m;
+
+		if (q_head == q_tail)
+			continue;
+		m = q[q_head++];
+		if (!sim_silent[m.to])
+			sim_deliver(&m, holder, id, k, res);
+	}
+	q_head = q_tail = 0;
+}
+
+static int
+int_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The live node closest to location x (a scan: tests only). */
+static int
+sim_nearest_alive(double x)
+{
+	int best = -1;
+
+	for (int i = 0; i < SIM_N; i++)
+		if (!sim_dead[i] && !sim_silent[i] && (best < 0 ||
+		    location_distance(sim[i].loc, x) <
+		    location_distance(sim[best].loc, x)))
+			best = i;
+	return best;
+}
+
+static int
+sim_origin(int not)
+{
+	int o;
+
+	do
+		o = (int)(sim_rand() % SIM_N);
+	while (o == not || sim_dead[o] || sim_silent[o]);
+	return o;
+}
+
+static void
+sim_key(uint64_t id, uint8_t k[32])
+{
+	key_make((unsigned)(sim_rand() & 0xffffff) + 1000u, k);
+	for (int i = 0; i < 8; i++)
+		k[i] = (uint8_t)(id >> (8 * i));
+}
+
+/* SIM_REQ requests for keys held by the closest live node. */
+static void
+sim_requests(const char *what, uint64_t id0, int min_pct, int max_median)
+{
+	int found = 0, hops[SIM_REQ], nh = 0, keeps = 0, ticks = 0;
+	long msgs = 0, msgs_done = 0;
+	uint8_t k[32];
+
+	for (uint64_t id = id0; id < id0 + SIM_REQ; id++) {
+		struct sim_result res;
+		int holder;
+
+		sim_key(id, k);
+		holder = sim_nearest_alive(location_of_rkey(k));
+		res.watch = -1;
+		sim_run(sim_origin(holder), holder, id, k, false, &res);
+		msgs += res.msgs;
+		msgs_done += res.msgs_done;
+		keeps += res.keeps;
+		ticks += res.ticks;
+		if (res.status == ROUTE_STATUS_FOUND) {
+			found++;
+			hops[nh++] = res.path;
+		}
+	}
+	qsort(hops, (size_t)nh, sizeof(int), int_cmp);
+	printf("# sim %s: %d requests, %d found (%.1f%%), hops median %d "
+	    "p90 %d; per request %.1f messages (%.1f before DONE), %.1f cache "
+	    "KEEPs; %d timer runs\n", what, SIM_REQ, found,
+	    100.0 * found / SIM_REQ, nh ? hops[nh / 2] : -1,
+	    nh ? hops[nh * 9 / 10] : -1, (double)msgs / SIM_REQ,
+	    (double)msgs_done / SIM_REQ, (double)keeps / SIM_REQ, ticks);
+	TAP_OK(found * 100 >= SIM_REQ * min_pct, "sim %s: >= %d%% found",
+	    what, min_pct);
+	TAP_OK(nh > 0 && hops[nh / 2] <= max_median,
+	    "sim %s: median hops <= %d", what, max_median);
+}
+
+/* Inserts: the node closest to the key must be among the sinks. */
+static void
+sim_inserts(uint64_t id0, int count)
+{
+	int stored = 0, at_closest = 0, deep = 0, keeps = 0;
+	uint8_t k[32];
+
+	for (uint64_t id = id0; id < id0 + (uint64_t)count; id++) {
+		struct sim_result res;
+		int closest;
+
+		sim_key(id, k);
+		closest = sim_nearest_alive(location_of_rkey(k));
+		res.watch = closest;
+		sim_run(sim_origin(-1), -1, id, k, true, &res);
+		stored += res.status == ROUTE_STATUS_STORED;
+		deep += res.deep;
+		keeps += res.keeps;
+		at_closest += res.watch_deep;
+	}
+	printf("# sim inserts: %d, %d INSERT_OK, %d reached the closest node "
+	    "as a sink, %.1f deep and %.1f cache KEEPs per insert\n", count,
+	    stored, at_closest, (double)deep / count,
+	    (double)(keeps - deep) / count);
+	TAP_OK(stored == count, "sim inserts: all end with DONE STORED");
+	TAP_OK(at_closest * 100 >= count * 95,
+	    "sim inserts: >= 95%% stored deep at the closest node");
+}
+
+/* 10% of nodes leave: their neighbours' engines are told. */
+static void
+sim_churn(void)
+{
+	size_t acts = 0;
+
+	for (int i = 0; i < SIM_N / 10; i++) {
+		int d = sim_origin(-1);
+
+		sim_dead[d] = true;
+		for (int j = 0; j < sim[d].nlinks; j++) {
+			int nb = sim[d].links[j];
+
+			acts += route_peer_remove(sim[nb].r, sim_now,
+			    (route_peer_t)d + 1, out, OUTN);
+		}
+	}
+	TAP_OK(acts == 0, "sim: removing idle peers emits nothing");
+}
+
+static void
+test_sim(void)
+{
+	long degsum = 0;
+
+	sim_build();
+	for (int i = 0; i < SIM_N; i++)
+		degsum += sim[i].nlinks;
+	printf("# sim: N=%d, Kleinberg links, mean degree %.1f, FOAF\n", SIM_N,
+	    (double)degsum / SIM_N);
+	sim_requests("requests", 1, 95, 8);
+	sim_inserts(100001, 100);
+	sim_churn();
+	sim_requests("10% nodes gone", 200001, 90, 8);
+	for (int i = 0; i < SIM_N / 20; i++)
+		sim_silent[sim_origin(-1)] = true;
+	sim_requests("and 5% silent", 300001, 90, 8);
+	for (int i = 0; i < SIM_N; i++)
+		route_free(sim[i].r);
+	free(sim);
+	free(q);
+}
+
+int
+main(void)
+{
+	key_make(1, rkey);
+	kl = location_of_rkey(rkey);
+	test_args();
+	test_greedy();
+	test_backtrack();
+	test_htl();
+	test_loop();
+	test_timeout();
+	test_lifetime();
+	test_remove();
+	test_cache();
+	test_insert();
+	test_bound();
+	test_sim();
+	return tap_done();
+}
