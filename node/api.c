@@ -21,6 +21,7 @@
 #include "node/docput.h"
 #include "node/log.h"
 #include "node/node.h"
+#include "node/page.h"
 #include "node/params.h"
 #include "node/util.h"
 
@@ -62,8 +63,13 @@ static void api_run(struct api *a);
 
 /* ---- responses ---- */
 
+/* Answers allow nothing to load; the status page adds its own style. */
+#define API_CSP "default-src 'none'; frame-ancestors 'none'"
+#define API_CSP_PAGE \
+	"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
 static void
-api_add_common_headers(struct MHD_Response *r)
+api_add_common_headers(struct MHD_Response *r, const char *csp)
 {
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -71,8 +77,7 @@ api_add_common_headers(struct MHD_Response *r)
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, "Cross-Origin-Resource-Policy",
 	    "same-origin");
-	MHD_add_response_header(r, "Content-Security-Policy",
-	    "default-src 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(r, "Content-Security-Policy", csp);
 }
 
 /* Queues a JSON body; takes ownership of doc. */
@@ -93,7 +98,7 @@ api_reply_json(struct MHD_Connection *conn, unsigned status, json_t *doc)
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, "Content-Type", "application/json");
-	api_add_common_headers(r);
+	api_add_common_headers(r, API_CSP);
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -264,46 +269,96 @@ api_get_free(void *cls)
 	docget_free(cls);
 }
 
-static enum MHD_Result
-api_get(struct api *a, struct MHD_Connection *conn, const char *path)
+/* Opens the document for a get; on failure queues the answer, sets *ret
+ * and returns NULL. */
+static struct docget *
+api_get_open(struct api *a, struct MHD_Connection *conn, const char *path,
+    struct uri *u, enum MHD_Result *ret)
 {
 	struct node *node = a->node;
+	struct docget *g;
+	const char *why;
+	int st, hops;
+
+	if (params_parse_get(path, u, &why) != 0) {
+		*ret = api_reply_json(conn, 400, json_pack("{s:s+}", "error",
+		    "invalid URI: ", why));
+		return NULL;
+	}
+	if (params_parse_hops(MHD_lookup_connection_value(conn,
+	    MHD_GET_ARGUMENT_KIND, "hops"), &hops) != 0) {
+		*ret = api_reply_error(conn, 400, "hops must be a number from "
+		    "1 to 8");
+		return NULL;
+	}
+	node->count.gets++;
+	if ((st = docget_open(&g, node, &u->root)) == 0) {
+		node->count.gets_found++;
+		node->count.get_bytes += u->root.data_len;
+		return g;
+	}
+	if (st == 404)
+		node->count.gets_not_found++;
+	*ret = st == 422 ? api_reply_error(conn, 422, "the URI's decryption "
+	    "key does not match the content") : st == 404 ?
+	    api_reply_error(conn, 404, "content not found") :
+	    api_reply_error(conn, 500, "cannot read the store");
+	return NULL;
+}
+
+/* GET /api/v1/get/URI (gateway false) and GET /URI (gateway true): the
+ * document, streamed. The gateway names a type from the URI's name and
+ * sends what a browser could run as a download. */
+static enum MHD_Result
+api_get(struct api *a, struct MHD_Connection *conn, const char *path,
+    bool gateway)
+{
+	const char *type = "application/octet-stream";
+	bool show_inline = false;
 	struct MHD_Response *r;
+	enum MHD_Result ret = MHD_NO;
 	struct docget *g;
 	struct uri u;
-	const char *why;
-	enum MHD_Result ret;
-	int st;
 
-	int hops;
-
-	if (params_parse_get(path, &u, &why) != 0)
-		return api_reply_json(conn, 400, json_pack("{s:s+}", "error",
-		    "invalid URI: ", why));
-	if (params_parse_hops(MHD_lookup_connection_value(conn,
-	    MHD_GET_ARGUMENT_KIND, "hops"), &hops) != 0)
-		return api_reply_error(conn, 400, "hops must be a number from "
-		    "1 to 8");
-	node->count.gets++;
-	if ((st = docget_open(&g, node, &u.root)) != 0) {
-		if (st == 422)
-			return api_reply_error(conn, 422, "the URI's decryption key "
-			    "does not match the content");
-		if (st != 404)
-			return api_reply_error(conn, 500, "cannot read the store");
-		node->count.gets_not_found++;
-		return api_reply_error(conn, 404, "content not found");
-	}
-	node->count.gets_found++;
-	node->count.get_bytes += u.root.data_len;
+	if ((g = api_get_open(a, conn, path, &u, &ret)) == NULL)
+		return ret;
 	r = MHD_create_response_from_callback(u.root.data_len, API_GET_BLOCK,
 	    api_get_reader, g, api_get_free);
 	if (r == NULL) {
 		docget_free(g);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", "application/octet-stream");
-	api_add_common_headers(r);
+	if (gateway) {
+		type = page_content_type(u.name, &show_inline);
+		if (!show_inline)
+			MHD_add_response_header(r, "Content-Disposition",
+			    "attachment");
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	api_add_common_headers(r, API_CSP);
+	ret = MHD_queue_response(conn, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* GET /: the status page. */
+static enum MHD_Result
+api_page_status(struct api *a, struct MHD_Connection *conn)
+{
+	char *html = page_status_html(a->node);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (html == NULL)
+		return api_reply_error(conn, 500, "cannot read the store");
+	r = MHD_create_response_from_buffer(strlen(html), html,
+	    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(html);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+	api_add_common_headers(r, API_CSP_PAGE);
 	ret = MHD_queue_response(conn, 200, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -417,7 +472,13 @@ api_route(struct api *a, struct api_req *req, struct MHD_Connection *conn,
 		return get ? api_status(a, conn) :
 		    api_reply_error(conn, 405, "use GET");
 	if (strncmp(url, API_PREFIX "get/", strlen(API_PREFIX "get/")) == 0)
-		return get ? api_get(a, conn, url + strlen(API_PREFIX "get/")) :
+		return get ? api_get(a, conn, url + strlen(API_PREFIX "get/"),
+		    false) : api_reply_error(conn, 405, "use GET");
+	if (strcmp(url, "/") == 0)
+		return get ? api_page_status(a, conn) :
+		    api_reply_error(conn, 405, "use GET");
+	if (strncmp(url, "/CHK@", 5) == 0)
+		return get ? api_get(a, conn, url + 1, true) :
 		    api_reply_error(conn, 405, "use GET");
 	if (strcmp(url, API_PREFIX "put") == 0)
 		return strcmp(method, MHD_HTTP_METHOD_POST) == 0 ?

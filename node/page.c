@@ -1,0 +1,93 @@
+/* page.c - see page.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "node/node.h"
+#include "node/page.h"
+#include "node/util.h"
+
+/* Only types a browser shows without running anything. */
+static const struct {
+	const char *ext, *type;
+} page_types[] = {
+	{ "txt", "text/plain; charset=utf-8" },
+	{ "md", "text/plain; charset=utf-8" },
+	{ "png", "image/png" },
+	{ "jpg", "image/jpeg" },
+	{ "jpeg", "image/jpeg" },
+	{ "gif", "image/gif" },
+	{ "webp", "image/webp" },
+	{ "mp3", "audio/mpeg" },
+	{ "ogg", "audio/ogg" },
+	{ "mp4", "video/mp4" },
+	{ "webm", "video/webm" },
+	{ "pdf", "application/pdf" },
+};
+
+const char *
+page_content_type(const char *name, bool *show_inline)
+{
+	const char *dot = strrchr(name, '.');
+
+	*show_inline = false;
+	if (dot == NULL)
+		return "application/octet-stream";
+	for (size_t i = 0; i < sizeof(page_types) / sizeof(*page_types); i++) {
+		if (strcasecmp(dot + 1, page_types[i].ext) == 0) {
+			*show_inline = true;
+			return page_types[i].type;
+		}
+	}
+	return "application/octet-stream";
+}
+
+char *
+page_status_html(struct node *node)
+{
+	struct store_stats s;
+	const struct node_counters *c = &node->count;
+	char *html = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (store_get_stats(node->store, &s) != 0 ||
+	    (f = open_memstream(&html, &len)) == NULL)
+		return NULL;
+	fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+	    "<meta name=\"viewport\" content=\"width=device-width\">"
+	    "<title>Umbra node</title><style>body{font-family:sans-serif;"
+	    "max-width:40em;margin:1em auto;padding:0 1em}td{padding:.2em .6em}"
+	    "code{word-break:break-all}</style></head><body>\n"
+	    "<h1>Umbra node</h1>\n<table>\n");
+	fprintf(f, "<tr><td>identity</td><td><code>%s</code></td></tr>\n"
+	    "<tr><td>location</td><td>%.6f</td></tr>\n"
+	    "<tr><td>version</td><td>%s</td></tr>\n"
+	    "<tr><td>uptime</td><td>%.0f s</td></tr>\n</table>\n",
+	    node->id.name, node->id.location, PACKAGE_VERSION,
+	    util_now() - node->started);
+	fprintf(f, "<h2>Peers</h2>\n<p>0 connected: this version runs as a "
+	    "single node.</p>\n");
+	fprintf(f, "<h2>Store</h2>\n<table>\n"
+	    "<tr><td>blocks</td><td>%llu (%llu own, %llu cached)</td></tr>\n"
+	    "<tr><td>used</td><td>%.1f of %.1f MiB</td></tr>\n"
+	    "<tr><td>evictions</td><td>%llu</td></tr>\n"
+	    "<tr><td>pending inserts</td><td>%llu</td></tr>\n</table>\n",
+	    (unsigned long long)s.blocks, (unsigned long long)s.client_blocks,
+	    (unsigned long long)s.cache_blocks, (double)s.bytes_used / 1048576.0,
+	    (double)s.bytes_max / 1048576.0, (unsigned long long)s.evictions,
+	    (unsigned long long)s.pending);
+	fprintf(f, "<h2>Requests</h2>\n<table>\n"
+	    "<tr><td>puts</td><td>%llu (%llu failed)</td></tr>\n"
+	    "<tr><td>gets</td><td>%llu (%llu found, %llu not found)</td></tr>\n"
+	    "</table>\n</body></html>\n",
+	    (unsigned long long)c->puts, (unsigned long long)c->puts_failed,
+	    (unsigned long long)c->gets, (unsigned long long)c->gets_found,
+	    (unsigned long long)c->gets_not_found);
+	if (fclose(f) != 0) {
+		free(html);
+		return NULL;
+	}
+	return html;
+}

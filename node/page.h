@@ -1,0 +1,24 @@
+/*
+ * page.h - the pages the node serves to a browser: the status page at /
+ * and the content type of a document by its name.
+ *
+ * The HTML filter of the full gateway is not here yet (issue 7): until it
+ * is, a document that a browser would run (HTML, SVG, XML, scripts) or
+ * whose type is unknown is sent as a download, never rendered.
+ */
+#ifndef UMBRA_PAGE_H
+#define UMBRA_PAGE_H
+
+#include <stdbool.h>
+
+struct node;
+
+/* The status page: node, peers, store, requests. A malloc'd string, or
+ * NULL without memory or when the store cannot be read. */
+char *page_status_html(struct node *node);
+
+/* The Content-Type for a document called name ("" if none), and whether a
+ * browser may show it inline (false: Content-Disposition: attachment). */
+const char *page_content_type(const char *name, bool *show_inline);
+
+#endif
