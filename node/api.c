@@ -195,19 +195,15 @@ api_check(struct api *a, struct MHD_Connection *conn, const char *url,
 /* ---- GET /api/v1/status ---- */
 
 static json_t *
-api_status_store(struct node *node)
+api_status_store(const struct store_stats *s)
 {
-	struct store_stats s;
-
-	if (store_get_stats(node->store, &s) != 0)
-		return NULL;
 	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
-	    "blocks", (json_int_t)s.blocks,
-	    "bytes_used", (json_int_t)s.bytes_used,
-	    "bytes_max", (json_int_t)s.bytes_max,
-	    "own_blocks", (json_int_t)s.client_blocks,
-	    "cached_blocks", (json_int_t)s.cache_blocks,
-	    "evictions", (json_int_t)s.evictions);
+	    "blocks", (json_int_t)s->blocks,
+	    "bytes_used", (json_int_t)s->bytes_used,
+	    "bytes_max", (json_int_t)s->bytes_max,
+	    "own_blocks", (json_int_t)s->client_blocks,
+	    "cached_blocks", (json_int_t)s->cache_blocks,
+	    "evictions", (json_int_t)s->evictions);
 }
 
 static json_t *
@@ -228,12 +224,9 @@ api_status(struct api *a, struct MHD_Connection *conn)
 {
 	struct node *node = a->node;
 	struct store_stats s;
-	json_t *store = api_status_store(node);
 
-	if (store == NULL || store_get_stats(node->store, &s) != 0) {
-		json_decref(store);
+	if (store_get_stats(node->store, &s) != 0)
 		return api_reply_error(conn, 500, "cannot read the store");
-	}
 	return api_reply_json(conn, 200, json_pack(
 	    "{s:s,s:s,s:f,s:I,s:[],s:o,s:I,s:I,s:o}",
 	    "version", PACKAGE_VERSION,
@@ -241,7 +234,7 @@ api_status(struct api *a, struct MHD_Connection *conn)
 	    "location", node->id.location,
 	    "uptime", (json_int_t)(util_now() - node->started),
 	    "peers",
-	    "store", store,
+	    "store", api_status_store(&s),
 	    "pending_inserts", (json_int_t)s.pending,
 	    "puts_active", (json_int_t)node->puts_active,
 	    "requests", api_status_requests(&node->count)));
@@ -696,6 +689,7 @@ api_start_mhd(struct api *a)
 	    MHD_OPTION_END);
 	if (a->mhd == NULL)
 		return -1;
+	a->fd = -1;	/* libmicrohttpd owns and closes the socket now */
 	info = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	if (info == NULL)
 		return -1;

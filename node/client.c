@@ -445,8 +445,9 @@ client_put_answer(struct client *c)
 			client_fail(c, 0, "warning: no peers yet; the document "
 			    "is kept on this node and is not yet in the network");
 		printf("%s\n", uri);
-		if (fflush(stdout) != 0)
-			rc = CLIENT_EFAIL;
+		if (fflush(stdout) != 0 || ferror(stdout))
+			rc = client_fail(c, CLIENT_EFAIL, "cannot write the URI: %s",
+			    strerror(errno));
 	}
 	json_decref(doc);
 	return rc;
@@ -631,6 +632,15 @@ out:
 
 /* ---- umbra status ---- */
 
+/* A string member, or "?" when the node left it out. */
+static const char *
+client_json_str(json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+
+	return v != NULL ? v : "?";
+}
+
 static void
 client_status_print(json_t *doc)
 {
@@ -642,19 +652,16 @@ client_status_print(json_t *doc)
 	size_t i;
 	json_t *p;
 
-	printf("node       %s\n", json_string_value(json_object_get(doc,
-	    "identity")));
-	printf("version    %s\n", json_string_value(json_object_get(doc,
-	    "version")));
+	printf("node       %s\n", client_json_str(doc, "identity"));
+	printf("version    %s\n", client_json_str(doc, "version"));
 	printf("location   %.6f\n", json_real_value(json_object_get(doc,
 	    "location")));
 	printf("uptime     %lld s\n", (long long)json_integer_value(
 	    json_object_get(doc, "uptime")));
 	printf("peers      %zu\n", json_array_size(peers));
 	json_array_foreach(peers, i, p)
-		printf("  %s  location %.6f\n", json_string_value(
-		    json_object_get(p, "address")), json_real_value(
-		    json_object_get(p, "location")));
+		printf("  %s  location %.6f\n", client_json_str(p, "address"),
+		    json_real_value(json_object_get(p, "location")));
 	printf("store      %lld blocks, %.1f of %.1f MiB used (%.1f%%)\n",
 	    (long long)json_integer_value(json_object_get(store, "blocks")),
 	    (double)used / 1048576.0, (double)max / 1048576.0,
@@ -719,6 +726,9 @@ client_status(int argc, char **argv)
 	else
 		client_status_print(doc);
 	json_decref(doc);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = client_fail(&c, CLIENT_EFAIL, "cannot write the output: %s",
+		    strerror(errno));
 out:
 	client_cleanup(&c);
 	return rc;

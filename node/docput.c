@@ -18,12 +18,6 @@ struct put_batch {
 	uint8_t data[DOCPUT_BATCH][CHK_BLOCK_SIZE];
 };
 
-/* A subtree written so far, to be made evictable if the put is given up. */
-struct put_root {
-	struct chk_ref ref;
-	int level;
-};
-
 enum put_state { PUT_OPEN, PUT_FINISHING, PUT_DONE };
 
 struct docput {
@@ -40,8 +34,6 @@ struct docput {
 	int status;			/* loop thread: 200 or an HTTP error */
 	char text[URI_MAX_LEN];
 	struct uri uri;
-	struct put_root *pending;	/* for giving up */
-	size_t npending;
 };
 
 static void put_maybe_free(struct docput *p);
@@ -58,7 +50,9 @@ put_fail(struct docput *p, int status, const char *msg)
 static void
 put_fail_store(struct docput *p, int rc)
 {
-	if (rc == STORE_EFULL)
+	if (rc == WRITER_ECANCELED)
+		put_fail(p, 503, "the node is shutting down");
+	else if (rc == STORE_EFULL)
 		put_fail(p, 507, "store is full: no room for this document");
 	else
 		put_fail(p, 500, store_strerror(rc));
@@ -206,8 +200,8 @@ put_promote_job(void *arg)
 		return p->store_rc;
 	if (chk_shape_make(&shape, root->stream_len) != 0)
 		return STORE_EINVAL;
-	rc = tree_mark(p->node->store, &root->ref, root->depth,
-	    shape.count[0], TREE_OWN, &missing);
+	rc = tree_mark_own(p->node->store, &root->ref, root->depth,
+	    shape.count[0], &missing);
 	if (rc == 0 && missing > 0)
 		rc = STORE_ENOTFOUND;
 	if (rc == 0)
@@ -272,58 +266,42 @@ docput_result(const struct docput *p, int *status, const char **text)
 }
 
 static int
-put_collect(void *arg, const struct chk_ref *ref, int level)
+put_release_job(void *arg)
 {
-	struct docput *p = arg;
+	struct node *node = arg;
 
-	p->pending[p->npending].ref = *ref;
-	p->pending[p->npending++].level = level;
-	return 0;
+	return store_release_temp(node->store);
 }
 
-/* Makes every block of a given-up put evictable. */
-static int
-put_demote_job(void *arg)
+static void
+put_release_done(void *arg, int rc)
 {
-	struct docput *p = arg;
-	uint64_t leaves;
-	size_t missing;
-	int rc = 0;
+	struct node *node = arg;
 
-	for (size_t i = 0; i < p->npending && rc == 0; i++) {
-		leaves = 1;
-		for (int l = 0; l < p->pending[i].level; l++)
-			leaves *= CHK_FANOUT;
-		rc = tree_mark(p->node->store, &p->pending[i].ref,
-		    p->pending[i].level, leaves, TREE_RELEASE, &missing);
+	node->release_queued = false;
+	/* Cancelled at shutdown: store_open() releases them next time. */
+	if (rc != 0 && rc != WRITER_ECANCELED)
+		log_warn("put: cannot release the blocks of failed uploads: %s",
+		    store_strerror(rc));
+}
+
+/* Blocks of a put that failed or was given up stay TEMP (never evicted)
+ * until no put runs; then all TEMP blocks become CACHE at once. Per put
+ * they cannot be released: two puts of the same bytes share blocks. A
+ * put started later queues its batches behind this job. */
+static void
+put_release_when_idle(struct node *node)
+{
+	if (node->puts_active > 0 || !node->release_wanted ||
+	    node->release_queued)
+		return;
+	if (writer_submit(node->writer, put_release_job, put_release_done,
+	    node) != 0) {
+		log_warn("put: failed uploads keep their blocks until restart");
+		return;
 	}
-	return rc;
-}
-
-static void
-put_demote_done(void *arg, int rc)
-{
-	struct docput *p = arg;
-
-	p->jobs--;
-	if (rc != 0)
-		log_warn("put: cannot release the blocks of an abandoned "
-		    "upload: %s", store_strerror(rc));
-	put_maybe_free(p);
-}
-
-/* The client went away before the end: release what was written. The
- * last partial batch is written too, so the index blocks in it can be
- * followed to the data blocks under them. */
-static void
-put_abandon(struct docput *p)
-{
-	p->node->count.puts_failed++;
-	p->pending = calloc(CHK_MAX_DEPTH * CHK_FANOUT, sizeof(*p->pending));
-	if (p->pending == NULL || put_submit_batch(p) != 0 ||
-	    chk_encoder_each_pending(p->enc, put_collect, p) != 0 ||
-	    put_submit(p, put_demote_job, put_demote_done, p) != 0)
-		log_warn("put: abandoned upload left blocks until restart");
+	node->release_wanted = false;
+	node->release_queued = true;
 }
 
 void
@@ -332,14 +310,17 @@ docput_close(struct docput *p)
 	if (p == NULL)
 		return;
 	p->closed = true;
+	/* The client went away: what was written is released when no put
+	 * runs (put_maybe_free). */
 	if (p->state == PUT_OPEN)
-		put_abandon(p);
+		p->node->count.puts_failed++;
 	put_maybe_free(p);
 }
 
 static void
 put_maybe_free(struct docput *p)
 {
+	struct node *node = p->node;
 	struct put_batch *b;
 
 	if (!p->closed || p->jobs > 0)
@@ -349,8 +330,10 @@ put_maybe_free(struct docput *p)
 		free(b);
 	}
 	free(p->cur);
-	free(p->pending);
 	chk_encoder_free(p->enc);
-	p->node->puts_active--;
+	node->puts_active--;
+	if (p->status != 200)
+		node->release_wanted = true;
 	free(p);
+	put_release_when_idle(node);
 }

@@ -8,6 +8,7 @@
 #ifndef UMBRA_NODE_H
 #define UMBRA_NODE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <event2/event.h>
@@ -34,6 +35,8 @@ struct node {
 	struct event *sig[2];		/* SIGINT, SIGTERM */
 	double started;			/* util_now() at start */
 	unsigned puts_active;
+	bool release_wanted;		/* a put failed: release TEMP blocks */
+	bool release_queued;		/* ... and the job to do it is queued */
 	struct node_counters count;
 };
 

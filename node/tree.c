@@ -1,5 +1,4 @@
 /* tree.c - see tree.h. */
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,9 +22,14 @@ struct tree_level {
 	struct chk_ref refs[CHK_FANOUT];
 };
 
+typedef int (*tree_visit_fn)(void *arg, const uint8_t rkey[CHK_KEY_SIZE]);
+
+/* Calls visit for ref's block and every block below it; an index block
+ * missing from the store is skipped with its subtree (visit saw its key,
+ * so the caller counts it). Stops at visit's first non-zero result. */
 static int
-tree_walk_at(struct store *st, const struct chk_ref *ref, int level,
-    uint64_t leaves, tree_visit_fn visit, void *arg, bool skip_missing)
+tree_walk(struct store *st, const struct chk_ref *ref, int level,
+    uint64_t leaves, tree_visit_fn visit, void *arg)
 {
 	uint64_t cap = tree_capacity(level - 1);
 	struct tree_level *lv;
@@ -40,8 +44,7 @@ tree_walk_at(struct store *st, const struct chk_ref *ref, int level,
 		return STORE_ENOMEM;
 	n = (size_t)((leaves - 1) / cap + 1);
 	rc = store_get_block(st, ref->rkey, lv->cipher, NULL);
-	if (rc == STORE_ENOTFOUND && skip_missing) {
-		/* visit() saw its key: the caller counts it as missing. */
+	if (rc == STORE_ENOTFOUND) {
 		rc = 0;
 		goto out;
 	}
@@ -53,23 +56,15 @@ tree_walk_at(struct store *st, const struct chk_ref *ref, int level,
 		goto out;
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = tree_walk_at(st, &lv->refs[i], level - 1,
-		    i + 1 < n ? cap : leaves - cap * i, visit, arg, skip_missing);
+		rc = tree_walk(st, &lv->refs[i], level - 1,
+		    i + 1 < n ? cap : leaves - cap * i, visit, arg);
 out:
 	free(lv);
 	return rc;
 }
 
-int
-tree_walk(struct store *st, const struct chk_ref *ref, int level,
-    uint64_t leaves, tree_visit_fn visit, void *arg)
-{
-	return tree_walk_at(st, ref, level, leaves, visit, arg, false);
-}
-
 struct tree_kind_ctx {
 	struct store *st;
-	enum tree_mark how;
 	size_t n, missing;
 	uint8_t keys[TREE_CHUNK][CHK_KEY_SIZE];
 };
@@ -82,12 +77,8 @@ tree_kind_flush(struct tree_kind_ctx *c)
 
 	if (c->n == 0)
 		return 0;
-	if (c->how == TREE_OWN)
-		rc = store_set_kind(c->st, (const uint8_t (*)[STORE_KEY_SIZE])
-		    c->keys, c->n, STORE_KIND_CLIENT, &missing);
-	else
-		rc = store_release_temp(c->st, (const uint8_t (*)[STORE_KEY_SIZE])
-		    c->keys, c->n, &missing);
+	rc = store_set_kind(c->st, (const uint8_t (*)[STORE_KEY_SIZE])c->keys,
+	    c->n, STORE_KIND_CLIENT, &missing);
 	c->missing += missing;
 	c->n = 0;
 	return rc;
@@ -103,8 +94,8 @@ tree_kind_visit(void *arg, const uint8_t rkey[CHK_KEY_SIZE])
 }
 
 int
-tree_mark(struct store *st, const struct chk_ref *ref, int level,
-    uint64_t leaves, enum tree_mark how, size_t *missing)
+tree_mark_own(struct store *st, const struct chk_ref *ref, int level,
+    uint64_t leaves, size_t *missing)
 {
 	struct tree_kind_ctx *c = calloc(1, sizeof(*c));
 	int rc;
@@ -112,8 +103,7 @@ tree_mark(struct store *st, const struct chk_ref *ref, int level,
 	if (c == NULL)
 		return STORE_ENOMEM;
 	c->st = st;
-	c->how = how;
-	rc = tree_walk_at(st, ref, level, leaves, tree_kind_visit, c, true);
+	rc = tree_walk(st, ref, level, leaves, tree_kind_visit, c);
 	if (rc == 0)
 		rc = tree_kind_flush(c);
 	*missing = c->missing;

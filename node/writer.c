@@ -63,7 +63,7 @@ writer_main(void *arg)
 	for (;;) {
 		while (w->todo.head == NULL && !w->stopping)
 			pthread_cond_wait(&w->wake, &w->lock);
-		if ((j = job_list_pop(&w->todo)) == NULL)
+		if (w->stopping || (j = job_list_pop(&w->todo)) == NULL)
 			break;
 		pthread_mutex_unlock(&w->lock);
 		j->rc = j->fn(j->arg);
@@ -167,21 +167,21 @@ writer_free(struct writer *w)
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
-	/* Done callbacks may submit more work (a put finishing its tree):
-	 * run it here, on this thread, until nothing is left. */
+	/* Done callbacks may submit more work: cancel that too, until
+	 * nothing is left. */
 	for (;;) {
 		struct writer_job *j;
 
 		writer_dispatch(w);
 		pthread_mutex_lock(&w->lock);
 		j = job_list_pop(&w->todo);
+		if (j != NULL) {
+			j->rc = WRITER_ECANCELED;
+			job_list_push(&w->done, j);
+		}
 		pthread_mutex_unlock(&w->lock);
 		if (j == NULL)
 			break;
-		j->rc = j->fn(j->arg);
-		pthread_mutex_lock(&w->lock);
-		job_list_push(&w->done, j);
-		pthread_mutex_unlock(&w->lock);
 	}
 	event_free(w->ev);
 	close(w->pipefd[0]);

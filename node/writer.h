@@ -8,13 +8,18 @@
  * committed in the order they were made, and callers need no locks.
  *
  * Ownership: writer_new() starts the thread; writer_free() lets it finish
- * every job already submitted, runs their done callbacks, and joins it.
- * A job's arg belongs to the submitter; it must stay valid until done runs.
+ * the job it is running, joins it, and calls the done callback of every
+ * job not started with WRITER_ECANCELED instead of running it (so a
+ * shutdown waits for one job, not for a queue of uploads; nothing
+ * acknowledged depends on a job not yet done). A job's arg belongs to the
+ * submitter; it must stay valid until done runs.
  */
 #ifndef UMBRA_WRITER_H
 #define UMBRA_WRITER_H
 
 #include <event2/event.h>
+
+#define WRITER_ECANCELED (-100)
 
 struct writer;
 

@@ -573,13 +573,6 @@ store_set_kind(struct store *st, const uint8_t (*keys)[STORE_KEY_SIZE],
 	return store_set_kinds(st, keys, n, kind, -1, missing);
 }
 
-int
-store_release_temp(struct store *st, const uint8_t (*keys)[STORE_KEY_SIZE],
-    size_t n, size_t *missing)
-{
-	return store_set_kinds(st, keys, n, STORE_KIND_CACHE, STORE_KIND_TEMP,
-	    missing);
-}
 
 /* LMDB reads through its map, so what this process touches stays
  * resident, and the kernel maps up to 64 KiB around each page it faults
@@ -864,6 +857,19 @@ fail:
 	if (cur != NULL)
 		mdb_cursor_close(cur);
 	return rc;
+}
+
+int
+store_release_temp(struct store *st)
+{
+	struct store_wtxn w;
+	int rc;
+
+	if (st == NULL)
+		return STORE_EINVAL;
+	if ((rc = store_wtxn_begin(st, &w)) != 0)
+		return rc;
+	return store_wtxn_end(st, &w, store_temp_recover(st, &w));
 }
 
 /* The counters must agree with the databases they count (mdb_stat is

@@ -14,7 +14,7 @@
  *   STORE_KIND_CACHE   copies that may be evicted, least recently used first.
  * A put never lowers a block's kind: CLIENT beats TEMP beats CACHE, except
  * that store_set_kind() sets exactly what it is told, and
- * store_release_temp() turns TEMP (only) into CACHE for a put given up.
+ * store_release_temp() turns every TEMP block into CACHE once no put runs.
  *
  * Layout. A 32768-byte value in LMDB costs 9 pages (the overflow run carries
  * a 16-byte page header), so a block is split: its first 32752 bytes are the
@@ -110,11 +110,12 @@ int store_has_block(struct store *st, const uint8_t key[STORE_KEY_SIZE]);
 int store_set_kind(struct store *st, const uint8_t (*keys)[STORE_KEY_SIZE],
     size_t n, enum store_kind kind, size_t *missing)
 	__attribute__((warn_unused_result));
-/* As store_set_kind(.., STORE_KIND_CACHE, ..) but only for blocks that are
- * TEMP: a put given up releases its blocks without lowering a block that
- * a finished document shares with it. */
-int store_release_temp(struct store *st, const uint8_t (*keys)[STORE_KEY_SIZE],
-    size_t n, size_t *missing) __attribute__((warn_unused_result));
+/* Turns every TEMP block into CACHE in one durable transaction. For when
+ * no put is running and some put failed or was given up: TEMP blocks are
+ * not owned by one put (two puts of the same bytes share them), so they
+ * are released only when none can still need them. Scans the blocks'
+ * records: O(blocks in the store). */
+int store_release_temp(struct store *st) __attribute__((warn_unused_result));
 
 /* Pending inserts: documents kept locally that still have to be inserted
  * into the network, keyed by root routing key, with the URI as value

@@ -256,6 +256,29 @@ out:
 }
 
 static void
+test_release_temp(void)
+{
+	struct store *st;
+	char dir[256];
+
+	if (!TAP_OK(store_open(&st, test_dir(dir, sizeof(dir), "release"),
+	    6 * BS) == 0, "open release store"))
+		return;
+	TAP_OK(put_range(st, 1, 2, STORE_KIND_CLIENT) == 0 &&
+	    put_range(st, 3, 5, STORE_KIND_TEMP) == 0 &&
+	    put_range(st, 6, 6, STORE_KIND_CACHE) == 0 && stats_are(st, 1, 3, 2),
+	    "2 CLIENT, 3 TEMP, 1 CACHE");
+	TAP_OK(store_release_temp(st) == 0 && stats_are(st, 4, 0, 2),
+	    "release_temp turns every TEMP block into CACHE, and only them");
+	TAP_OK(put_range(st, 7, 10, STORE_KIND_CLIENT) == 0 &&
+	    has(st, 3) == STORE_ENOTFOUND && has(st, 6) == STORE_ENOTFOUND &&
+	    stats_are(st, 0, 0, 6), "released blocks are evictable");
+	TAP_OK(store_release_temp(st) == 0 && stats_are(st, 0, 0, 6),
+	    "release_temp with no TEMP block changes nothing");
+	store_close(st);
+}
+
+static void
 test_set_kind(void)
 {
 	struct store *st;
@@ -903,6 +926,7 @@ main(void)
 	test_roundtrip();
 	test_kinds();
 	test_set_kind();
+	test_release_temp();
 	test_lru();
 	test_full();
 	test_recover();
