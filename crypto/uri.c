@@ -171,8 +171,8 @@ uri_parse(struct uri *u, const char *s, size_t len)
 	return uri_parse_name(u, s + keys_end + 1, len - keys_end - 1);
 }
 
-static size_t
-uri_format_name(const char *name, char *out)
+size_t
+uri_escape_name(const char *name, char *out)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t n = 0;
@@ -214,7 +214,7 @@ uri_format(const struct uri *u, char *out, size_t outlen)
 	n += URI_EXTRA_CHARS;
 	if (u->name[0] != '\0') {
 		buf[n++] = '/';
-		n += uri_format_name(u->name, buf + n);
+		n += uri_escape_name(u->name, buf + n);
 	}
 	buf[n] = '\0';
 	if (n + 1 > outlen)

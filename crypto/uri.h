@@ -43,6 +43,10 @@ int uri_parse(struct uri *u, const char *s, size_t len)
 	__attribute__((warn_unused_result));
 int uri_format(const struct uri *u, char *out, size_t outlen)
 	__attribute__((warn_unused_result));
+/* Writes name %-encoded as in a URI (unreserved bytes as they are, every
+ * other byte as %XX) into out, which holds 3 * strlen(name) + 1 bytes;
+ * returns the length written, without the NUL it adds. */
+size_t uri_escape_name(const char *name, char *out);
 /* The value of a hex digit (either case), or -1. */
 int uri_hex_digit(int c);
 /* 0 if name is acceptable as a document name: 1..URI_NAME_MAX bytes, no

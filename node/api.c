@@ -54,6 +54,7 @@ struct api_req {
 	enum req_kind kind;
 	struct docput *put;
 	bool suspended, finishing;
+	bool answered;			/* an error answer is queued */
 	bool body_done;			/* the whole body has arrived */
 	int fail_status;		/* answer after the body is drained */
 	const char *fail_text;
@@ -411,8 +412,15 @@ api_put_body(struct api_req *req, const char *data, size_t *size)
 		p += n;
 		left -= n;
 	}
+	if (req->fail_status != 0 && !req->answered) {
+		/* Answer now rather than read a body that can only fail;
+		 * libmicrohttpd then closes the connection. If it refuses
+		 * in this state, the rest is drained and answered at the end. */
+		req->answered = api_reply_error(req->conn,
+		    (unsigned)req->fail_status, req->fail_text) == MHD_YES;
+	}
 	if (req->fail_status != 0)
-		left = 0;	/* drain the rest, then answer */
+		left = 0;
 	*size = left;
 	if (left > 0) {
 		req->suspended = true;
@@ -428,6 +436,8 @@ api_put_end(struct api_req *req)
 	int st;
 
 	req->body_done = true;
+	if (req->answered)
+		return MHD_YES;
 	if (req->fail_status != 0)
 		return api_reply_error(req->conn, (unsigned)req->fail_status,
 		    req->fail_text);
@@ -567,7 +577,10 @@ api_mhd_log(void *cls, const char *fmt, va_list ap)
  * (API_MAX_PUTS) until the idle timeout. So after each run, an upload
  * still reading its body whose socket holds nothing but EOF is suspended
  * and resumed, which makes libmicrohttpd read again, see the EOF and end
- * the request. Returns true if it kicked one.
+ * the request. Returns true if it kicked one. (libmicrohttpd documents
+ * suspend as safe from its callbacks; outside them it is safe here only
+ * because everything runs on this one thread. Re-check on upgrade: 1.0
+ * may make this workaround unneeded.)
  */
 static bool
 api_kick_closed(struct api *a)
@@ -678,6 +691,7 @@ api_start_mhd(struct api *a)
 
 	a->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ERROR_LOG, 0, NULL, NULL, api_handler, a,
+	    MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, a,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)a->fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_MAX_CONNECTIONS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT,
@@ -685,7 +699,6 @@ api_start_mhd(struct api *a)
 	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 	    MHD_OPTION_NOTIFY_COMPLETED, api_completed, a,
 	    MHD_OPTION_UNESCAPE_CALLBACK, api_unescape_none, a,
-	    MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log, a,
 	    MHD_OPTION_END);
 	if (a->mhd == NULL)
 		return -1;

@@ -305,10 +305,9 @@ client_usage(const char *cmd)
 static int
 client_parse_hops(struct client *c, const char *hops)
 {
-	size_t n = hops ? strlen(hops) : 0;
+	int n;
 
-	if (hops != NULL && (n == 0 || n > 1 || hops[0] < '1' ||
-	    hops[0] > '0' + PARAMS_HOPS_MAX))
+	if (params_parse_hops(hops, &n) != 0)
 		return client_fail(c, CLIENT_EUSAGE, "--hops must be 1 to %d",
 		    PARAMS_HOPS_MAX);
 	return 0;
@@ -404,29 +403,16 @@ client_put_open(struct client *c, struct put_opts *o, char *namebuf,
 	return 0;
 }
 
-/* The request path: /api/v1/put?name=%-encoded&hops=N. */
+/* The request path: /api/v1/put?hops=N[&name=%-encoded]. The name was
+ * checked (at most URI_NAME_MAX bytes), so path has room for it. */
 static void
 client_put_path(const struct put_opts *o, char *path, size_t len)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = (size_t)snprintf(path, len, "/api/v1/put?hops=%s",
-	    o->hops ? o->hops : "3");
+	size_t n = (size_t)snprintf(path, len, "/api/v1/put?hops=%s%s",
+	    o->hops ? o->hops : "3", o->name ? "&name=" : "");
 
-	if (o->name == NULL)
-		return;
-	n += (size_t)snprintf(path + n, len - n, "&name=");
-	for (const unsigned char *p = (const unsigned char *)o->name;
-	    *p && n + 4 < len; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
-			path[n++] = (char)*p;
-		} else {
-			path[n++] = '%';
-			path[n++] = hex[*p >> 4];
-			path[n++] = hex[*p & 15];
-		}
-	}
-	path[n] = '\0';
+	if (o->name != NULL && n + 3 * strlen(o->name) < len)
+		uri_escape_name(o->name, path + n);
 }
 
 static int
