@@ -10,6 +10,9 @@
  * stays aligned to the hash's 64-byte blocks. */
 static const uint8_t TAG_KEY[64] = "umbra chk v1 content key";
 static const uint8_t TAG_ROUTE[64] = "umbra chk v1 routing key";
+/* The root's tag is followed by the 19-byte description in its block. */
+#define TAG_ROOT_SIZE (64 - CHK_EXTRA_SIZE)
+static const uint8_t TAG_ROOT[TAG_ROOT_SIZE] = "umbra chk v1 root key";
 
 int
 chk_shape_make(struct chk_shape *shape, uint64_t stream_len)
@@ -78,15 +81,53 @@ chk_cipher(const uint8_t key[CHK_KEY_SIZE], const uint8_t *in, uint8_t *out)
 	return ok ? CHK_OK : CHK_ECRYPTO;
 }
 
-int
-chk_block_encode(uint8_t block[CHK_BLOCK_SIZE], struct chk_ref *ref)
+void
+chk_root_extra(const struct chk_root *root, uint8_t extra[CHK_EXTRA_SIZE])
 {
+	extra[0] = CHK_FORMAT_VERSION;
+	extra[1] = root->codec;
+	extra[2] = root->depth;
+	wire_put_u64(extra + 3, root->data_len);
+	wire_put_u64(extra + 11, root->stream_len);
+}
+
+/* The 64-byte head of the content-key hash: the plain tag, or the root's
+ * tag and the document's description. */
+static const uint8_t *
+chk_key_head(const uint8_t *extra, uint8_t buf[64])
+{
+	if (extra == NULL)
+		return TAG_KEY;
+	memcpy(buf, TAG_ROOT, TAG_ROOT_SIZE);
+	memcpy(buf + TAG_ROOT_SIZE, extra, CHK_EXTRA_SIZE);
+	return buf;
+}
+
+static int
+chk_encode_with(uint8_t block[CHK_BLOCK_SIZE], const uint8_t *extra,
+    struct chk_ref *ref)
+{
+	uint8_t head[64];
 	int rc;
 
-	if ((rc = chk_hash(ref->ckey, TAG_KEY, block, CHK_BLOCK_SIZE)) != 0 ||
+	if ((rc = chk_hash(ref->ckey, chk_key_head(extra, head), block,
+	    CHK_BLOCK_SIZE)) != 0 ||
 	    (rc = chk_cipher(ref->ckey, block, block)) != 0)
 		return rc;
 	return chk_block_rkey(block, ref->rkey);
+}
+
+int
+chk_block_encode(uint8_t block[CHK_BLOCK_SIZE], struct chk_ref *ref)
+{
+	return chk_encode_with(block, NULL, ref);
+}
+
+int
+chk_block_encode_root(uint8_t block[CHK_BLOCK_SIZE],
+    const uint8_t extra[CHK_EXTRA_SIZE], struct chk_ref *ref)
+{
+	return chk_encode_with(block, extra, ref);
 }
 
 int
@@ -109,18 +150,35 @@ chk_block_verify(const uint8_t cipher[CHK_BLOCK_SIZE],
 	    CHK_EBADBLOCK;
 }
 
+static int
+chk_decode_with(const uint8_t cipher[CHK_BLOCK_SIZE],
+    uint8_t plain[CHK_BLOCK_SIZE], const struct chk_ref *ref,
+    const uint8_t *extra)
+{
+	uint8_t got[CHK_KEY_SIZE], head[64];
+	int rc;
+
+	if ((rc = chk_cipher(ref->ckey, cipher, plain)) != 0 ||
+	    (rc = chk_hash(got, chk_key_head(extra, head), plain,
+	    CHK_BLOCK_SIZE)) != 0)
+		return rc;
+	return CRYPTO_memcmp(got, ref->ckey, CHK_KEY_SIZE) == 0 ? CHK_OK :
+	    CHK_EBADBLOCK;
+}
+
 int
 chk_block_decode(const uint8_t cipher[CHK_BLOCK_SIZE],
     uint8_t plain[CHK_BLOCK_SIZE], const struct chk_ref *ref)
 {
-	uint8_t got[CHK_KEY_SIZE];
-	int rc;
+	return chk_decode_with(cipher, plain, ref, NULL);
+}
 
-	if ((rc = chk_cipher(ref->ckey, cipher, plain)) != 0 ||
-	    (rc = chk_hash(got, TAG_KEY, plain, CHK_BLOCK_SIZE)) != 0)
-		return rc;
-	return CRYPTO_memcmp(got, ref->ckey, CHK_KEY_SIZE) == 0 ? CHK_OK :
-	    CHK_EBADBLOCK;
+int
+chk_block_decode_root(const uint8_t cipher[CHK_BLOCK_SIZE],
+    uint8_t plain[CHK_BLOCK_SIZE], const struct chk_ref *ref,
+    const uint8_t extra[CHK_EXTRA_SIZE])
+{
+	return chk_decode_with(cipher, plain, ref, extra);
 }
 
 static int

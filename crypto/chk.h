@@ -68,6 +68,12 @@ struct chk_root {
 	uint64_t stream_len;	/* bytes after compression, as stored */
 };
 
+/* The root's description as the URI carries it: format version, codec,
+ * depth, data_len and stream_len (u64s big-endian), 19 bytes. */
+#define CHK_FORMAT_VERSION 1
+#define CHK_EXTRA_SIZE 19
+void chk_root_extra(const struct chk_root *root, uint8_t extra[CHK_EXTRA_SIZE]);
+
 /* How the data blocks of a stream of a given length are arranged. */
 struct chk_shape {
 	uint64_t stream_len;
@@ -91,6 +97,18 @@ int chk_block_encode(uint8_t block[CHK_BLOCK_SIZE], struct chk_ref *ref)
 int chk_block_decode(const uint8_t cipher[CHK_BLOCK_SIZE],
     uint8_t plain[CHK_BLOCK_SIZE], const struct chk_ref *ref)
 	__attribute__((warn_unused_result));
+/* The root block is encrypted like any other, except that its content key
+ * also covers the document's description: ckey = SHA-256(TAG_ROOT ||
+ * extra || P), TAG_ROOT || extra being one 64-byte hash block. A URI
+ * whose lengths, codec or depth were altered thus fails to decrypt its
+ * root (CHK_EBADBLOCK) instead of yielding other bytes; relays see no
+ * difference (rkey is still the hash of the ciphertext). */
+int chk_block_encode_root(uint8_t block[CHK_BLOCK_SIZE],
+    const uint8_t extra[CHK_EXTRA_SIZE], struct chk_ref *ref)
+	__attribute__((warn_unused_result));
+int chk_block_decode_root(const uint8_t cipher[CHK_BLOCK_SIZE],
+    uint8_t plain[CHK_BLOCK_SIZE], const struct chk_ref *ref,
+    const uint8_t extra[CHK_EXTRA_SIZE]) __attribute__((warn_unused_result));
 /* Computes the routing key of a ciphertext block. */
 int chk_block_rkey(const uint8_t cipher[CHK_BLOCK_SIZE],
     uint8_t rkey[CHK_KEY_SIZE]) __attribute__((warn_unused_result));

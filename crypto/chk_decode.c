@@ -19,6 +19,7 @@ struct chk_decoder {
 	struct chk_root root;
 	struct chk_shape shape;
 	bool failed, have_want, frame_done;
+	bool fed_root;			/* the root is keyed differently */
 	struct chk_ref want;
 	int want_level;
 	uint64_t want_index;
@@ -157,11 +158,18 @@ dec_take_data(struct chk_decoder *d)
 int
 chk_decoder_feed(struct chk_decoder *d, const uint8_t cipher[CHK_BLOCK_SIZE])
 {
+	uint8_t extra[CHK_EXTRA_SIZE];
 	int rc;
 
 	if (d->failed || !d->have_want)
 		return CHK_ESTATE;
-	rc = chk_block_decode(cipher, d->plain, &d->want);
+	if (d->fed_root) {
+		rc = chk_block_decode(cipher, d->plain, &d->want);
+	} else {
+		chk_root_extra(&d->root, extra);
+		rc = chk_block_decode_root(cipher, d->plain, &d->want, extra);
+		d->fed_root = true;
+	}
 	if (rc == 0)
 		rc = d->want_level > 0 ? dec_take_index(d) : dec_take_data(d);
 	if (rc != 0)

@@ -73,12 +73,15 @@ chk_encoder_bytes_in(const struct chk_encoder *enc)
  * index blocks readable for chk_encoder_each_pending(). */
 static int
 enc_emit_block(struct chk_encoder *enc, const uint8_t *plain,
-    struct chk_ref *ref)
+    const uint8_t *root_extra, struct chk_ref *ref)
 {
 	int rc;
 
 	memcpy(enc->scratch, plain, CHK_BLOCK_SIZE);
-	if ((rc = chk_block_encode(enc->scratch, ref)) != 0)
+	rc = root_extra != NULL ?
+	    chk_block_encode_root(enc->scratch, root_extra, ref) :
+	    chk_block_encode(enc->scratch, ref);
+	if (rc != 0)
 		return rc;
 	return enc->emit(enc->arg, ref, enc->scratch);
 }
@@ -97,7 +100,7 @@ enc_add_ref(struct chk_encoder *enc, int l, const struct chk_ref *ref)
 		return CHK_ETOOBIG;
 	lv = &enc->level[l];
 	if (lv->n == CHK_FANOUT) {
-		if ((rc = enc_emit_block(enc, lv->buf, &up)) != 0 ||
+		if ((rc = enc_emit_block(enc, lv->buf, NULL, &up)) != 0 ||
 		    (rc = enc_add_ref(enc, l + 1, &up)) != 0)
 			return rc;
 		memset(lv->buf, 0, sizeof(lv->buf));
@@ -117,7 +120,7 @@ enc_flush_data(struct chk_encoder *enc)
 	int rc;
 
 	memset(enc->block + enc->block_len, 0, CHK_BLOCK_SIZE - enc->block_len);
-	if ((rc = enc_emit_block(enc, enc->block, &ref)) != 0)
+	if ((rc = enc_emit_block(enc, enc->block, NULL, &ref)) != 0)
 		return rc;
 	enc->block_len = 0;
 	enc->n_data++;
@@ -149,10 +152,13 @@ enc_put_stream(struct chk_encoder *enc, const uint8_t *p, size_t len)
 		return CHK_ETOOBIG;
 	enc->stream_len += len;
 	while (len > 0) {
-		if (enc_fill(enc->block, &enc->block_len, CHK_BLOCK_SIZE, &p,
-		    &len) &&
+		/* A full block waits for more bytes: the last one of a
+		 * one-block document is its root, encrypted as such. */
+		if (enc->block_len == CHK_BLOCK_SIZE &&
 		    (rc = enc_flush_data(enc)) != 0)
 			return rc;
+		(void)enc_fill(enc->block, &enc->block_len, CHK_BLOCK_SIZE, &p,
+		    &len);
 	}
 	return CHK_OK;
 }
@@ -290,33 +296,41 @@ chk_encoder_write(struct chk_encoder *enc, const void *data, size_t len)
 	return rc;
 }
 
-/* Finishes the unfinished index blocks bottom up; the top one is the root. */
+/* Finishes the last data block and the unfinished index blocks bottom
+ * up; the top one is the root, keyed with the document's description. */
 static int
 enc_finish_tree(struct chk_encoder *enc, struct chk_root *root)
 {
+	uint8_t extra[CHK_EXTRA_SIZE];
 	struct chk_shape shape;
 	struct chk_ref ref;
 	int rc;
 
 	if ((rc = chk_shape_make(&shape, enc->stream_len)) != 0)
 		return rc;
-	if (shape.count[0] != enc->n_data)
+	if (shape.count[0] != enc->n_data + 1)
 		return CHK_ESTATE;
+	root->depth = (uint8_t)shape.depth;
+	root->data_len = enc->bytes_in;
+	root->stream_len = enc->stream_len;
+	chk_root_extra(root, extra);
 	if (shape.depth == 0) {
-		memcpy(ref.rkey, enc->level[1].buf, CHK_KEY_SIZE);
-		memcpy(ref.ckey, enc->level[1].buf + CHK_KEY_SIZE, CHK_KEY_SIZE);
+		memset(enc->block + enc->block_len, 0,
+		    CHK_BLOCK_SIZE - enc->block_len);
+		return enc_emit_block(enc, enc->block, extra, &root->ref);
 	}
+	if ((rc = enc_flush_data(enc)) != 0)
+		return rc;
 	for (int l = 1; l <= shape.depth; l++) {
-		if ((rc = enc_emit_block(enc, enc->level[l].buf, &ref)) != 0)
+		rc = enc_emit_block(enc, enc->level[l].buf,
+		    l == shape.depth ? extra : NULL, &ref);
+		if (rc != 0)
 			return rc;
 		enc->level[l].n = 0;
 		if (l < shape.depth && (rc = enc_add_ref(enc, l + 1, &ref)) != 0)
 			return rc;
 	}
 	root->ref = ref;
-	root->depth = (uint8_t)shape.depth;
-	root->data_len = enc->bytes_in;
-	root->stream_len = enc->stream_len;
 	return CHK_OK;
 }
 
@@ -329,9 +343,6 @@ enc_finish(struct chk_encoder *enc, struct chk_root *root)
 		return rc;
 	if (enc->state == ENC_ZSTD &&
 	    (rc = enc_compress_piece(enc, ZSTD_e_end)) != 0)
-		return rc;
-	if ((enc->block_len > 0 || enc->n_data == 0) &&
-	    (rc = enc_flush_data(enc)) != 0)
 		return rc;
 	memset(root, 0, sizeof(*root));
 	root->codec = enc->state == ENC_ZSTD ? CHK_CODEC_ZSTD : CHK_CODEC_NONE;

@@ -9,7 +9,6 @@
 #define URI_PREFIX "CHK@"
 #define URI_KEY_CHARS 43
 #define URI_EXTRA_CHARS 26
-#define URI_VERSION 1
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
 static int
@@ -43,7 +42,7 @@ uri_parse_extra(struct uri *u, const uint8_t extra[URI_EXTRA_SIZE])
 	struct wire_reader r;
 
 	wire_reader_init(&r, extra, URI_EXTRA_SIZE);
-	if (wire_read_u8(&r) != URI_VERSION)
+	if (wire_read_u8(&r) != CHK_FORMAT_VERSION)
 		return uri_fail(u, "unknown key version");
 	root->codec = wire_read_u8(&r);
 	root->depth = wire_read_u8(&r);
@@ -197,11 +196,7 @@ uri_format(const struct uri *u, char *out, size_t outlen)
 	char buf[URI_MAX_LEN];
 	size_t n;
 
-	extra[0] = URI_VERSION;
-	extra[1] = root->codec;
-	extra[2] = root->depth;
-	wire_put_u64(extra + 3, root->data_len);
-	wire_put_u64(extra + 11, root->stream_len);
+	chk_root_extra(root, extra);
 	memcpy(buf, URI_PREFIX, 4);
 	n = 4;
 	sodium_bin2base64(buf + n, 44, root->ref.rkey, CHK_KEY_SIZE, B64);

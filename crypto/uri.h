@@ -23,7 +23,7 @@
 #include "crypto/chk.h"
 
 #define URI_NAME_MAX 255		/* bytes of the decoded name */
-#define URI_EXTRA_SIZE 19
+#define URI_EXTRA_SIZE CHK_EXTRA_SIZE
 /* "CHK@" 43 "," 43 "," 26 "/" and every name byte as %XX, plus NUL. */
 #define URI_MAX_LEN (4 + 43 + 1 + 43 + 1 + 26 + 1 + 3 * URI_NAME_MAX + 1)
 

@@ -191,21 +191,17 @@ static int
 put_promote_job(void *arg)
 {
 	struct docput *p = arg;
-	const struct chk_root *root = &p->uri.root;
-	struct chk_shape shape;
 	size_t missing = 0;
 	int rc;
 
 	if (p->store_rc != 0)
 		return p->store_rc;
-	if (chk_shape_make(&shape, root->stream_len) != 0)
-		return STORE_EINVAL;
-	rc = tree_mark_own(p->node->store, &root->ref, root->depth,
-	    shape.count[0], &missing);
+	rc = tree_mark_own(p->node->store, &p->uri.root, &missing);
 	if (rc == 0 && missing > 0)
 		rc = STORE_ENOTFOUND;
 	if (rc == 0)
-		rc = store_add_pending(p->node->store, root->ref.rkey, p->text);
+		rc = store_add_pending(p->node->store, p->uri.root.ref.rkey,
+		    p->text);
 	return rc;
 }
 

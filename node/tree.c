@@ -26,10 +26,13 @@ typedef int (*tree_visit_fn)(void *arg, const uint8_t rkey[CHK_KEY_SIZE]);
 
 /* Calls visit for ref's block and every block below it; an index block
  * missing from the store is skipped with its subtree (visit saw its key,
- * so the caller counts it). Stops at visit's first non-zero result. */
+ * so the caller counts it). root_extra is the document's description
+ * when ref is its root (keyed with it), else NULL. Stops at visit's
+ * first non-zero result. */
 static int
 tree_walk(struct store *st, const struct chk_ref *ref, int level,
-    uint64_t leaves, tree_visit_fn visit, void *arg)
+    uint64_t leaves, const uint8_t *root_extra, tree_visit_fn visit,
+    void *arg)
 {
 	uint64_t cap = tree_capacity(level - 1);
 	struct tree_level *lv;
@@ -50,14 +53,17 @@ tree_walk(struct store *st, const struct chk_ref *ref, int level,
 	}
 	if (rc != 0)
 		goto out;
-	if ((rc = chk_block_decode(lv->cipher, lv->plain, ref)) != 0 ||
+	rc = root_extra != NULL ?
+	    chk_block_decode_root(lv->cipher, lv->plain, ref, root_extra) :
+	    chk_block_decode(lv->cipher, lv->plain, ref);
+	if (rc != 0 ||
 	    (rc = chk_index_parse(lv->plain, n, lv->refs)) != 0) {
 		rc = rc == CHK_ENOMEM ? STORE_ENOMEM : STORE_ECORRUPT;
 		goto out;
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = tree_walk(st, &lv->refs[i], level - 1,
-		    i + 1 < n ? cap : leaves - cap * i, visit, arg);
+		    i + 1 < n ? cap : leaves - cap * i, NULL, visit, arg);
 out:
 	free(lv);
 	return rc;
@@ -94,16 +100,21 @@ tree_kind_visit(void *arg, const uint8_t rkey[CHK_KEY_SIZE])
 }
 
 int
-tree_mark_own(struct store *st, const struct chk_ref *ref, int level,
-    uint64_t leaves, size_t *missing)
+tree_mark_own(struct store *st, const struct chk_root *root, size_t *missing)
 {
-	struct tree_kind_ctx *c = calloc(1, sizeof(*c));
+	struct tree_kind_ctx *c;
+	uint8_t extra[CHK_EXTRA_SIZE];
+	struct chk_shape shape;
 	int rc;
 
-	if (c == NULL)
+	if (chk_shape_make(&shape, root->stream_len) != 0)
+		return STORE_EINVAL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return STORE_ENOMEM;
 	c->st = st;
-	rc = tree_walk(st, ref, level, leaves, tree_kind_visit, c);
+	chk_root_extra(root, extra);
+	rc = tree_walk(st, &root->ref, root->depth, shape.count[0], extra,
+	    tree_kind_visit, c);
 	if (rc == 0)
 		rc = tree_kind_flush(c);
 	*missing = c->missing;

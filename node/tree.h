@@ -14,15 +14,15 @@
 #include "crypto/chk.h"
 #include "store/store.h"
 
-/* Makes every block of the tree under ref the node's own (CLIENT),
- * TREE_CHUNK keys per store transaction (small, since each key looked up
- * maps B-tree pages and their neighbours until the transaction ends; see
- * store.c). ref is at level (0 = data) with leaves data blocks under it.
- * Blocks missing are counted in *missing; below a missing index block
- * nothing can be found, so its subtree is skipped. Returns 0 or a
- * STORE_E* code (an index block that does not decode: STORE_ECORRUPT). */
+/* Makes every block of the document with this root the node's own
+ * (CLIENT), TREE_CHUNK keys per store transaction (small, since each key
+ * looked up maps B-tree pages and their neighbours until the transaction
+ * ends; see store.c). Blocks missing are counted in *missing; below a
+ * missing index block nothing can be found, so its subtree is skipped.
+ * Returns 0 or a STORE_E* code (an index block that does not decode:
+ * STORE_ECORRUPT). */
 #define TREE_CHUNK 512
-int tree_mark_own(struct store *st, const struct chk_ref *ref, int level,
-    uint64_t leaves, size_t *missing);
+int tree_mark_own(struct store *st, const struct chk_root *root,
+    size_t *missing);
 
 #endif

@@ -52,15 +52,26 @@ tree_fetch(const struct tree *t, const struct chk_ref *want)
 	return NULL;
 }
 
+/* Builds an honest tree for the stream under the root description given
+ * (codec and data_len as the input claims): the data blocks, one index
+ * block if needed, and the root keyed with its description. */
 static void
-tree_build(struct tree *t, const uint8_t *s, size_t slen,
-    struct chk_root *root)
+tree_build(struct tree *t, const uint8_t *s, size_t slen, uint8_t codec,
+    uint64_t data_len, struct chk_root *root)
 {
+	uint8_t extra[CHK_EXTRA_SIZE];
+
 	t->nblocks = slen == 0 ? 1 : (slen + BS - 1) / BS;
 	t->cipher = malloc(t->nblocks * BS);
 	t->refs = calloc(t->nblocks, sizeof(*t->refs));
 	if (t->cipher == NULL || t->refs == NULL)
 		abort();
+	memset(root, 0, sizeof(*root));
+	root->stream_len = slen;
+	root->codec = codec;
+	root->data_len = data_len;
+	root->depth = t->nblocks > 1;
+	chk_root_extra(root, extra);
 	for (size_t i = 0; i < t->nblocks; i++) {
 		size_t take = slen - i * BS < BS ? slen - i * BS : BS;
 		uint8_t *c = t->cipher + i * BS;
@@ -68,11 +79,11 @@ tree_build(struct tree *t, const uint8_t *s, size_t slen,
 		memset(c, 0, BS);
 		if (take > 0)
 			memcpy(c, s + i * BS, take);
-		if (chk_block_encode(c, &t->refs[i]) != CHK_OK)
+		if ((t->nblocks == 1 ?
+		    chk_block_encode_root(c, extra, &t->refs[i]) :
+		    chk_block_encode(c, &t->refs[i])) != CHK_OK)
 			abort();
 	}
-	memset(root, 0, sizeof(*root));
-	root->stream_len = slen;
 	if (t->nblocks == 1) {
 		root->ref = t->refs[0];
 		return;
@@ -81,10 +92,9 @@ tree_build(struct tree *t, const uint8_t *s, size_t slen,
 	for (size_t i = 0; i < t->nblocks; i++)
 		memcpy(t->index + i * CHK_ENTRY_SIZE, &t->refs[i],
 		    CHK_ENTRY_SIZE);
-	if (chk_block_encode(t->index, &t->iref) != CHK_OK)
+	if (chk_block_encode_root(t->index, extra, &t->iref) != CHK_OK)
 		abort();
 	root->ref = t->iref;
-	root->depth = 1;
 }
 
 /* The decoder accepted stream as one frame of exactly total bytes: a
@@ -146,12 +156,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	stream = data + HEADER;
 	slen = size - HEADER < MAX_STREAM ? size - HEADER : MAX_STREAM;
 
-	memset(&t, 0, sizeof(t));
-	tree_build(&t, stream, slen, &root);
-	root.codec = (uint8_t)codec;
-	root.data_len = claimed;
 	if (codec == CHK_CODEC_NONE && !(data[0] & 0x10))
-		root.data_len = slen;
+		claimed = slen;
+	memset(&t, 0, sizeof(t));
+	tree_build(&t, stream, slen, (uint8_t)codec, claimed, &root);
 	rsize = read_sizes[(data[0] >> 2) & 3];
 	if (rsize < 4096 && root.data_len > 65536)
 		rsize = 4096;
