@@ -185,6 +185,7 @@ uri_escape_name(const char *name, char *out)
 			out[n++] = hex[*p & 15];
 		}
 	}
+	out[n] = '\0';
 	return n;
 }
 
