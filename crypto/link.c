@@ -473,6 +473,7 @@ link_msg_size(const struct link_msg *m, int *err)
 	case LINK_MSG_PONG:
 	case LINK_MSG_DNF:
 	case LINK_MSG_LOOP:
+	case LINK_MSG_ACCEPTED:
 	case LINK_MSG_INSERT_OK:
 		return 8;
 	case LINK_MSG_HELLO:
@@ -573,6 +574,9 @@ link_msg_encode(const struct link_msg *m, uint8_t *out, size_t cap,
 	case LINK_MSG_LOOP:
 		p = put_u64(p, m->loop.id);
 		break;
+	case LINK_MSG_ACCEPTED:
+		p = put_u64(p, m->accepted.id);
+		break;
 	case LINK_MSG_INSERT_OK:
 		p = put_u64(p, m->insert_ok.id);
 		break;
@@ -661,6 +665,9 @@ link_msg_decode(uint8_t type, const uint8_t *body, size_t len,
 		break;
 	case LINK_MSG_LOOP:
 		m->loop.id = wire_read_u64(&r);
+		break;
+	case LINK_MSG_ACCEPTED:
+		m->accepted.id = wire_read_u64(&r);
 		break;
 	case LINK_MSG_INSERT_OK:
 		m->insert_ok.id = wire_read_u64(&r);

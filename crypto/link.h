@@ -234,6 +234,7 @@ enum link_msg_type {
 	LINK_MSG_DNF = 12,
 	LINK_MSG_RNF = 13,
 	LINK_MSG_LOOP = 14,
+	LINK_MSG_ACCEPTED = 15,
 	LINK_MSG_INSERT = 20,
 	LINK_MSG_INSERT_OK = 21,
 };
@@ -268,7 +269,7 @@ struct link_msg {
 			uint8_t htl;
 		} request;
 		struct { uint64_t id; const uint8_t *block; } data;
-		struct { uint64_t id; } dnf, loop, insert_ok;
+		struct { uint64_t id; } dnf, loop, accepted, insert_ok;
 		struct { uint64_t id; uint8_t htl; } rnf;
 		struct {
 			uint64_t id;

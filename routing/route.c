@@ -22,7 +22,8 @@ struct route_entry {
 	uint8_t rkey[ROUTE_RKEY_SIZE];
 	double keyloc;
 	double expires;		/* arrival + ROUTE_LIFETIME */
-	double hop_deadline;	/* INFINITY unless waiting */
+	double hop_deadline;	/* INFINITY unless waiting: the ACCEPTED
+				 * deadline, then (accepted) `expires` */
 	double deadline;	/* heap key: the earlier of the two */
 	size_t heap_idx;
 	struct route_entry *hnext;		/* hash chain */
@@ -37,6 +38,7 @@ struct route_entry {
 	uint8_t htl;		/* htl to forward with */
 	bool insert;
 	bool local;
+	bool accepted;		/* the peer asked now sent ACCEPTED */
 	bool ended;		/* answered; kept for loop detection */
 };
 
@@ -393,6 +395,7 @@ route_stop_waiting(struct route *r, struct route_entry *e)
 {
 	route_list_unlink_wait(r, e);
 	e->waiting = ROUTE_LOCAL;
+	e->accepted = false;
 	e->hop_deadline = INFINITY;
 	route_entry_retime(r, e);
 }
@@ -447,7 +450,10 @@ route_forward(struct route *r, double now, struct route_entry *e,
 	if (e->wnext != NULL)
 		e->wnext->wprev = e;
 	p->waiting = e;
-	e->hop_deadline = now + ROUTE_HOP_TIMEOUT;
+	/* The hop must say ACCEPTED within ROUTE_ACCEPT_TIMEOUT; a linked
+	 * but silent peer costs that much, and only this hop. */
+	e->accepted = false;
+	e->hop_deadline = now + ROUTE_ACCEPT_TIMEOUT;
 	route_entry_retime(r, e);
 	route_emit(out, n, ROUTE_SEND, p->handle,
 	    e->insert ? ROUTE_MSG_INSERT : ROUTE_MSG_REQUEST, e, e->htl, 0,
@@ -644,6 +650,11 @@ route_start(struct route *r, double now, route_peer_t from, uint64_t id,
 		return NULL;
 	}
 	e->htl = *htl_next;
+	/* Taken: tell the sender at once, so it waits on this hop for the
+	 * id's lifetime instead of timing it out. */
+	if (s >= 0)
+		route_emit(out, n, ROUTE_SEND, from, ROUTE_MSG_ACCEPTED, e, 0,
+		    0, false);
 	return e;
 }
 
@@ -729,6 +740,15 @@ route_reply(struct route *r, double now, route_peer_t from, uint64_t id,
 		break;
 	case ROUTE_MSG_LOOP:
 		route_retry(r, now, e, e->htl, out, &n);
+		break;
+	case ROUTE_MSG_ACCEPTED:
+		/* The hop is alive and working on it: wait on it until the
+		 * id's lifetime ends. A repeat changes nothing. */
+		if (!e->accepted) {
+			e->accepted = true;
+			e->hop_deadline = e->expires;
+			route_entry_retime(r, e);
+		}
 		break;
 	case ROUTE_MSG_INSERT_OK:
 		if (e->insert)

@@ -9,7 +9,8 @@
  * time `now` (seconds, any origin, never decreasing) and gets back actions
  * to carry out, in order, in a caller-provided array:
  *   ROUTE_SEND  send `msg` for `id` to `peer`; `rkey` and `htl` fill the
- *               REQUEST / INSERT / RNF bodies (other messages ignore them);
+ *               REQUEST / INSERT / RNF bodies (other messages, ACCEPTED
+ *               among them, ignore them);
  *   ROUTE_DONE  a request or insert this node started (from ROUTE_LOCAL)
  *               ended with `status` (enum route_status); `msg` is
  *               ROUTE_MSG_REQUEST or ROUTE_MSG_INSERT; said once per id;
@@ -22,7 +23,8 @@
  *
  * The caller's duties:
  *   - look in its own store before route_request(); a hit is answered with
- *     DATA by the caller and never reaches the engine;
+ *     DATA by the caller (no ACCEPTED needed: DATA ends the hop) and never
+ *     reaches the engine;
  *   - verify a DATA block against its routing key before route_reply();
  *   - for an insert, hold the block from route_insert() until the id's
  *     INSERT_OK or DONE is emitted, or at most ROUTE_LIFETIME seconds;
@@ -51,6 +53,16 @@
  * Each id tries at most ROUTE_TRIES_MAX peers; then it counts as having no
  * peer left.
  *
+ * ACCEPTED (docs/protocol.md, "Routing"): a node that takes a peer's
+ * REQUEST or INSERT into its table sends ACCEPTED for it to that peer at
+ * once, before anything else for that id (not for LOOP, nor for the RNF of
+ * a full table). A hop asked for an id has ROUTE_ACCEPT_TIMEOUT seconds to
+ * say ACCEPTED, else it counts as RNF (htl kept); once it has, it is
+ * waited on until the id's lifetime ends (ROUTE_LIFETIME from the id's
+ * arrival here), since it is alive and working. So a linked but silent
+ * peer costs ROUTE_ACCEPT_TIMEOUT at the one hop before it, and the hops
+ * upstream, which were accepted, do not time out and branch.
+ *
  * Ownership: route_new() makes a struct route; route_free() ends it and
  * accepts NULL. Actions are plain values; nothing points into the engine.
  * Errors: the int-returning calls return 0 or a negative ROUTE_E* code.
@@ -63,13 +75,13 @@
 #include <stdint.h>
 
 #define ROUTE_HTL_MAX 18
-#define ROUTE_HOP_TIMEOUT 10.0	/* s a hop may take before the next peer */
+#define ROUTE_ACCEPT_TIMEOUT 5.0	/* s a hop has to say ACCEPTED */
 #define ROUTE_LIFETIME 60.0	/* s an id stays in the table */
 #define ROUTE_FOAF_MAX 32	/* FOAF locations per peer (HELLO carries 32) */
 #define ROUTE_PEERS_MAX 256	/* connected peers */
 #define ROUTE_TABLE_MAX 4096	/* ids in the table, live and ended */
 #define ROUTE_TRIES_MAX 32	/* peers tried per id */
-#define ROUTE_ACTIONS_MAX 2	/* actions one event call may emit */
+#define ROUTE_ACTIONS_MAX 3	/* actions one event call may emit */
 #define ROUTE_RKEY_SIZE 32
 
 typedef uint32_t route_peer_t;	/* the node's handle for a connected peer */
@@ -92,6 +104,7 @@ enum route_msg {
 	ROUTE_MSG_LOOP,
 	ROUTE_MSG_INSERT,
 	ROUTE_MSG_INSERT_OK,
+	ROUTE_MSG_ACCEPTED,	/* the next hop took a REQUEST / INSERT */
 };
 
 enum route_what {
@@ -151,14 +164,17 @@ size_t route_peer_remove(struct route *r, double now, route_peer_t p,
 
 /* A REQUEST for rkey from peer `from` with `htl`, or from ROUTE_LOCAL to
  * start one (htl is then ignored: ROUTE_HTL_MAX). Called only when the
- * node's store does not hold rkey. Emits SEND REQUEST to the next hop, or
- * SEND LOOP / RNF / DNF back to `from`, or for a local request DONE. */
+ * node's store does not hold rkey. From a peer, a new id first emits SEND
+ * ACCEPTED to `from`; then SEND REQUEST to the next hop, or SEND RNF / DNF
+ * back to `from`. A repeated id gets only SEND LOOP, a full table only
+ * SEND RNF; a local request may end at once with DONE. */
 size_t route_request(struct route *r, double now, route_peer_t from,
     uint64_t id, const uint8_t rkey[ROUTE_RKEY_SIZE], uint8_t htl,
     struct route_action *out, size_t max);
 
 /* An INSERT of the block with routing key rkey (the caller holds it and has
- * verified it). A relay emits KEEP (deep at the sink, else cache), then
+ * verified it). A relay emits SEND ACCEPTED to `from` (as for a request:
+ * not on LOOP or a full table), KEEP (deep at the sink, else cache), then
  * SEND INSERT to the next hop, or SEND INSERT_OK back when the insert ends
  * here (htl 0 or no peer left). A local insert emits no KEEP; it ends with
  * DONE STORED when INSERT_OK returns, DONE RNF if no peer took it. */
@@ -168,14 +184,17 @@ size_t route_insert(struct route *r, double now, route_peer_t from,
 
 /* A reply for id from peer `from`: DATA (block verified by the caller;
  * accepted from any peer this id has tried), DNF, RNF with the htl left,
- * LOOP or INSERT_OK (accepted only from the peer being waited on).
- * `htl` is read for RNF only. */
+ * LOOP, INSERT_OK or ACCEPTED (accepted only from the peer being waited
+ * on). ACCEPTED emits nothing: it moves that hop's deadline from
+ * ROUTE_ACCEPT_TIMEOUT to the id's lifetime end; a repeat, or one that
+ * comes after its hop timed out, is dropped. `htl` is read for RNF only. */
 size_t route_reply(struct route *r, double now, route_peer_t from,
     uint64_t id, enum route_msg msg, uint8_t htl,
     struct route_action *out, size_t max);
 
-/* Runs the timers due at `now`: a hop unanswered for ROUTE_HOP_TIMEOUT
- * counts as RNF from that peer (htl kept); an id ROUTE_LIFETIME old leaves
+/* Runs the timers due at `now`: a hop that did not say ACCEPTED within
+ * ROUTE_ACCEPT_TIMEOUT counts as RNF from that peer (htl kept); an
+ * accepted hop is not timed out, but an id ROUTE_LIFETIME old leaves
  * the table, silently, except a local one still running, which ends with
  * DONE TIMEOUT. Stops when nothing more is due or fewer than
  * ROUTE_ACTIONS_MAX slots of `out` are left; route_next_wake() <= now

@@ -744,6 +744,19 @@ test_messages(void)
 	m.type = LINK_MSG_LOOP;
 	m.loop.id = 2;
 	round_trip("LOOP", &m, 8);
+	m.type = LINK_MSG_ACCEPTED;
+	m.accepted.id = UINT64_C(0x0102030405060708);
+	round_trip("ACCEPTED", &m, 8);
+	TAP_OK(link_msg_decode(LINK_MSG_ACCEPTED, enc, 8, &d) == 0 &&
+	    d.accepted.id == UINT64_C(0x0102030405060708) &&
+	    memcmp(enc, "\x01\x02\x03\x04\x05\x06\x07\x08", 8) == 0,
+	    "ACCEPTED: id u64 big-endian");
+	TAP_OK(link_msg_decode(LINK_MSG_ACCEPTED, enc, 0, &d) ==
+	    LINK_EFORMAT && link_msg_decode(LINK_MSG_ACCEPTED, enc, 7, &d) ==
+	    LINK_EFORMAT && link_msg_decode(LINK_MSG_ACCEPTED, enc, 9, &d) ==
+	    LINK_EFORMAT && link_msg_decode(LINK_MSG_ACCEPTED, enc,
+	    LINK_MSG_MAX_BYTES, &d) == LINK_EFORMAT,
+	    "ACCEPTED: hostile lengths 0, 7, 9, max are LINK_EFORMAT");
 	m.type = LINK_MSG_INSERT_OK;
 	m.insert_ok.id = 3;
 	round_trip("INSERT_OK", &m, 8);
@@ -766,7 +779,7 @@ test_messages(void)
 	    d.insert.id == 5, "INSERT: fields, block points into the body");
 
 	{
-		static const uint8_t unknown[] = { 0, 5, 9, 15, 19, 22, 255 };
+		static const uint8_t unknown[] = { 0, 5, 9, 16, 19, 22, 255 };
 		bool all = true;
 
 		memset(&m, 0, sizeof(m));
@@ -785,8 +798,8 @@ test_messages(void)
 static void
 test_garbage(void)
 {
-	static const uint8_t types[] = { 1, 2, 3, 4, 10, 11, 12, 13, 14, 20,
-	    21 };
+	static const uint8_t types[] = { 1, 2, 3, 4, 10, 11, 12, 13, 14, 15,
+	    20, 21 };
 	static uint8_t buf[LINK_MSG_MAX_BYTES + 2];
 	static struct link_msg d;
 	bool ok = true;
