@@ -569,16 +569,11 @@ link_msg_encode(const struct link_msg *m, uint8_t *out, size_t cap,
 		p = put_bytes(p, m->data.block, LINK_BLOCK_BYTES);
 		break;
 	case LINK_MSG_DNF:
-		p = put_u64(p, m->dnf.id);
-		break;
 	case LINK_MSG_LOOP:
-		p = put_u64(p, m->loop.id);
-		break;
 	case LINK_MSG_ACCEPTED:
-		p = put_u64(p, m->accepted.id);
-		break;
 	case LINK_MSG_INSERT_OK:
-		p = put_u64(p, m->insert_ok.id);
+		/* One member type, struct { id } (link.h): dnf stands for all. */
+		p = put_u64(p, m->dnf.id);
 		break;
 	case LINK_MSG_RNF:
 		p = put_u64(p, m->rnf.id);
@@ -661,16 +656,10 @@ link_msg_decode(uint8_t type, const uint8_t *body, size_t len,
 		m->data.block = wire_read_bytes(&r, LINK_BLOCK_BYTES);
 		break;
 	case LINK_MSG_DNF:
-		m->dnf.id = wire_read_u64(&r);
-		break;
 	case LINK_MSG_LOOP:
-		m->loop.id = wire_read_u64(&r);
-		break;
 	case LINK_MSG_ACCEPTED:
-		m->accepted.id = wire_read_u64(&r);
-		break;
 	case LINK_MSG_INSERT_OK:
-		m->insert_ok.id = wire_read_u64(&r);
+		m->dnf.id = wire_read_u64(&r);
 		break;
 	case LINK_MSG_RNF:
 		m->rnf.id = wire_read_u64(&r);
