@@ -94,6 +94,35 @@ chk_decoder_want(const struct chk_decoder *d, struct chk_ref *ref)
 	return true;
 }
 
+size_t
+chk_decoder_upcoming(const struct chk_decoder *d, struct chk_ref *refs,
+    size_t max)
+{
+	const struct dec_level *lv;
+	size_t n = 0;
+
+	if (!d->have_want || d->failed || max == 0)
+		return 0;
+	refs[n++] = d->want;
+	/* Below an index block nothing is known until it is read. */
+	if (d->want_level != 0 || d->shape.depth == 0)
+		return n;
+	lv = d->level[1];
+	for (size_t i = lv->pos + 1; i < lv->n && n < max; i++)
+		refs[n++] = lv->refs[i];
+	if (n == max)
+		return n;
+	/* Then the next index block: where dec_advance() goes next. */
+	for (int l = 2; l <= d->shape.depth; l++) {
+		lv = d->level[l];
+		if (lv->pos + 1 < lv->n) {
+			refs[n++] = lv->refs[lv->pos + 1];
+			break;
+		}
+	}
+	return n;
+}
+
 uint64_t
 chk_decoder_bytes_out(const struct chk_decoder *d)
 {

@@ -47,6 +47,14 @@ int chk_decoder_feed(struct chk_decoder *d,
 int chk_decoder_read(struct chk_decoder *d, uint8_t *out, size_t len,
     size_t *got) __attribute__((warn_unused_result));
 
+/* The blocks the decoder will want next, in order, as far as they are
+ * known without feeding any (the wanted one first; then, while it is a
+ * data block, the rest of its index block and the index block after it):
+ * fills refs[0..max) and returns how many. A fetcher asks for these in
+ * parallel. 0 when nothing is wanted. */
+size_t chk_decoder_upcoming(const struct chk_decoder *d, struct chk_ref *refs,
+    size_t max);
+
 /* Document bytes handed out so far. */
 uint64_t chk_decoder_bytes_out(const struct chk_decoder *d);
 

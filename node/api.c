@@ -17,12 +17,15 @@
 #include <sodium.h>
 
 #include "node/api.h"
-#include "node/docget.h"
 #include "node/docput.h"
+#include "node/fetch.h"
+#include "node/insert.h"
 #include "node/log.h"
 #include "node/node.h"
 #include "node/page.h"
 #include "node/params.h"
+#include "node/peers.h"
+#include "node/relay.h"
 #include "node/util.h"
 
 #define API_POOL_SIZE (128 * 1024)
@@ -44,7 +47,7 @@ struct api {
 	char token[API_TOKEN_HEX + 1];
 };
 
-enum req_kind { REQ_OTHER, REQ_PUT };
+enum req_kind { REQ_OTHER, REQ_PUT, REQ_GET };
 
 /* Per-request state, owned by libmicrohttpd's con_cls slot. */
 struct api_req {
@@ -53,6 +56,11 @@ struct api_req {
 	struct MHD_Connection *conn;
 	enum req_kind kind;
 	struct docput *put;
+	struct fetch *fetch;		/* REQ_GET */
+	bool gateway;			/* REQ_GET: GET /URI */
+	struct uri uri;			/* REQ_GET */
+	uint64_t ticket;		/* a put waiting for the inserter */
+	bool inserting, insert_done, inserted;
 	bool suspended, finishing;
 	bool answered;			/* an error answer is queued */
 	bool body_done;			/* the whole body has arrived */
@@ -220,119 +228,173 @@ api_status_requests(const struct node_counters *c)
 	    "get_bytes", (json_int_t)c->get_bytes);
 }
 
+/* What routing did: requests and inserts from peers and from here. */
+static json_t *
+api_status_routing(const struct relay_counters *c, size_t table)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "requests_in", (json_int_t)c->requests_in,
+	    "served_from_store", (json_int_t)c->served,
+	    "inserts_in", (json_int_t)c->inserts_in,
+	    "local_requests", (json_int_t)c->local_requests,
+	    "local_found", (json_int_t)c->local_found,
+	    "local_inserts", (json_int_t)c->local_inserts,
+	    "local_stored", (json_int_t)c->local_stored,
+	    "bad_blocks", (json_int_t)c->bad_blocks,
+	    "cached", (json_int_t)c->kept,
+	    "ids_in_table", (json_int_t)table);
+}
+
+static void
+api_status_peer(void *arg, struct peer *p)
+{
+	json_array_append_new(arg, json_pack("{s:s,s:s,s:f,s:b,s:I}",
+	    "identity", peer_name(p),
+	    "address", peer_address(p),
+	    "location", peer_location(p),
+	    "inbound", peer_inbound(p),
+	    "queued_bytes", (json_int_t)peer_queued(p)));
+}
+
 static enum MHD_Result
 api_status(struct api *a, struct MHD_Connection *conn)
 {
 	struct node *node = a->node;
 	struct store_stats s;
+	json_t *peers;
 
 	if (store_get_stats(node->store, &s) != 0)
 		return api_reply_error(conn, 500, "cannot read the store");
+	if ((peers = json_array()) == NULL)
+		return MHD_NO;
+	peers_each(node->peers, api_status_peer, peers);
 	return api_reply_json(conn, 200, json_pack(
-	    "{s:s,s:s,s:f,s:I,s:[],s:o,s:I,s:I,s:o}",
+	    "{s:s,s:s,s:f,s:s,s:I,s:o,s:o,s:I,s:I,s:o,s:o}",
 	    "version", PACKAGE_VERSION,
 	    "identity", node->id.name,
 	    "location", node->id.location,
+	    "listen", peers_listen_address(node->peers),
 	    "uptime", (json_int_t)(util_now() - node->started),
-	    "peers",
+	    "peers", peers,
 	    "store", api_status_store(&s),
 	    "pending_inserts", (json_int_t)s.pending,
 	    "puts_active", (json_int_t)node->puts_active,
-	    "requests", api_status_requests(&node->count)));
+	    "requests", api_status_requests(&node->count),
+	    "routing", api_status_routing(relay_counters(node->relay),
+	    relay_table_count(node->relay))));
 }
 
 /* ---- GET /api/v1/get/CHK@... ---- */
 
+/* Resumes a request suspended until its put or get can go on. */
+static void
+api_req_wake(void *arg)
+{
+	struct api_req *req = arg;
+
+	if (!req->suspended)
+		return;
+	req->suspended = false;
+	MHD_resume_connection(req->conn);
+	/* Let the loop run libmicrohttpd again, outside this callback. */
+	event_active(req->api->ev_timer, EV_TIMEOUT, 0);
+}
+
+static void
+api_req_suspend(struct api_req *req)
+{
+	req->suspended = true;
+	MHD_suspend_connection(req->conn);
+}
+
+/* The document, as the client reads it; waits (suspended) for blocks on
+ * their way from the network. */
 static ssize_t
 api_get_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct docget *g = cls;
+	struct api_req *req = cls;
 	ssize_t n;
 
 	(void)pos;	/* libmicrohttpd reads in order */
-	n = docget_read(g, (uint8_t *)buf, max);
+	n = fetch_read(req->fetch, (uint8_t *)buf, max);
 	if (n > 0)
 		return n;
+	if (n == FETCH_AGAIN) {
+		api_req_suspend(req);
+		return 0;
+	}
 	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM :
 	    MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
-static void
-api_get_free(void *cls)
-{
-	docget_free(cls);
-}
-
-/* Opens the document for a get; on failure queues the answer, sets *ret
- * and returns NULL. */
-static struct docget *
-api_get_open(struct api *a, struct MHD_Connection *conn, const char *path,
-    struct uri *u, enum MHD_Result *ret)
-{
-	struct node *node = a->node;
-	struct docget *g;
-	const char *why;
-	int st, hops;
-
-	if (params_parse_get(path, u, &why) != 0) {
-		*ret = api_reply_json(conn, 400, json_pack("{s:s+}", "error",
-		    "invalid URI: ", why));
-		return NULL;
-	}
-	if (params_parse_hops(MHD_lookup_connection_value(conn,
-	    MHD_GET_ARGUMENT_KIND, "hops"), &hops) != 0) {
-		*ret = api_reply_error(conn, 400, "hops must be a number from "
-		    "1 to 8");
-		return NULL;
-	}
-	node->count.gets++;
-	if ((st = docget_open(&g, node, &u->root)) == 0) {
-		node->count.gets_found++;
-		node->count.get_bytes += u->root.data_len;
-		return g;
-	}
-	if (st == 404)
-		node->count.gets_not_found++;
-	*ret = st == 422 ? api_reply_error(conn, 422, "the URI's decryption "
-	    "key does not match the content") : st == 404 ?
-	    api_reply_error(conn, 404, "content not found") :
-	    api_reply_error(conn, 500, "cannot read the store");
-	return NULL;
-}
-
-/* GET /api/v1/get/URI (gateway false) and GET /URI (gateway true): the
- * document, streamed. The gateway names a type from the URI's name and
- * sends what a browser could run as a download. */
+/* Answers once the root block is in: the status, or the document. The
+ * gateway names a type from the URI's name and sends what a browser
+ * could run as a download. */
 static enum MHD_Result
-api_get(struct api *a, struct MHD_Connection *conn, const char *path,
-    bool gateway)
+api_get_answer(struct api_req *req)
 {
 	const char *type = "application/octet-stream";
+	struct node *node = req->api->node;
 	bool show_inline = false;
 	struct MHD_Response *r;
-	enum MHD_Result ret = MHD_NO;
-	struct docget *g;
-	struct uri u;
+	enum MHD_Result ret;
+	int st = fetch_status(req->fetch);
 
-	if ((g = api_get_open(a, conn, path, &u, &ret)) == NULL)
-		return ret;
-	r = MHD_create_response_from_callback(u.root.data_len, API_GET_BLOCK,
-	    api_get_reader, g, api_get_free);
-	if (r == NULL) {
-		docget_free(g);
-		return MHD_NO;
+	if (st == 0) {
+		api_req_suspend(req);
+		return MHD_YES;
 	}
-	if (gateway) {
-		type = page_content_type(u.name, &show_inline);
+	if (st != 200) {
+		if (st == 404)
+			node->count.gets_not_found++;
+		return st == 422 ? api_reply_error(req->conn, 422, "the URI's "
+		    "decryption key does not match the content") : st == 404 ?
+		    api_reply_error(req->conn, 404, "content not found (not "
+		    "in this node's store, and the network did not find it)") :
+		    api_reply_error(req->conn, 500, "cannot read the store");
+	}
+	node->count.gets_found++;
+	node->count.get_bytes += req->uri.root.data_len;
+	r = MHD_create_response_from_callback(req->uri.root.data_len,
+	    API_GET_BLOCK, api_get_reader, req, NULL);
+	if (r == NULL)
+		return MHD_NO;
+	if (req->gateway) {
+		type = page_content_type(req->uri.name, &show_inline);
 		if (!show_inline)
 			MHD_add_response_header(r, "Content-Disposition",
 			    "attachment");
 	}
 	MHD_add_response_header(r, "Content-Type", type);
 	api_add_common_headers(r, API_CSP);
-	ret = MHD_queue_response(conn, 200, r);
+	ret = MHD_queue_response(req->conn, 200, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* GET /api/v1/get/URI (gateway false) and GET /URI (gateway true): the
+ * document, streamed, from the store or the network. */
+static enum MHD_Result
+api_get(struct api_req *req, struct MHD_Connection *conn, const char *path,
+    bool gateway)
+{
+	const char *why;
+	int hops;
+
+	if (params_parse_get(path, &req->uri, &why) != 0)
+		return api_reply_json(conn, 400, json_pack("{s:s+}", "error",
+		    "invalid URI: ", why));
+	if (params_parse_hops(MHD_lookup_connection_value(conn,
+	    MHD_GET_ARGUMENT_KIND, "hops"), &hops) != 0)
+		return api_reply_error(conn, 400, "hops must be a number from "
+		    "1 to 8");
+	req->api->node->count.gets++;
+	if (fetch_open(&req->fetch, req->api->node, &req->uri.root,
+	    api_req_wake, req) != 0)
+		return api_reply_error(conn, 500, "out of memory");
+	req->kind = REQ_GET;
+	req->gateway = gateway;
+	return api_get_answer(req);
 }
 
 /* GET /: the status page. */
@@ -360,19 +422,6 @@ api_page_status(struct api *a, struct MHD_Connection *conn)
 
 /* ---- POST /api/v1/put ---- */
 
-static void
-api_put_wake(void *arg)
-{
-	struct api_req *req = arg;
-
-	if (!req->suspended)
-		return;
-	req->suspended = false;
-	MHD_resume_connection(req->conn);
-	/* Let the loop run libmicrohttpd again, outside this callback. */
-	event_active(req->api->ev_timer, EV_TIMEOUT, 0);
-}
-
 static enum MHD_Result
 api_put_start(struct api *a, struct api_req *req, struct MHD_Connection *conn)
 {
@@ -386,7 +435,7 @@ api_put_start(struct api *a, struct api_req *req, struct MHD_Connection *conn)
 	    MHD_GET_ARGUMENT_KIND, "name"), MHD_lookup_connection_value(conn,
 	    MHD_GET_ARGUMENT_KIND, "hops"), &pp, &why) != 0)
 		return api_reply_error(conn, 400, why);
-	if (docput_new(&req->put, a->node, pp.name, api_put_wake, req) != 0)
+	if (docput_new(&req->put, a->node, pp.name, api_req_wake, req) != 0)
 		return api_reply_error(conn, 500, "out of memory");
 	req->kind = REQ_PUT;
 	return MHD_YES;
@@ -422,10 +471,42 @@ api_put_body(struct api_req *req, const char *data, size_t *size)
 	if (req->fail_status != 0)
 		left = 0;
 	*size = left;
-	if (left > 0) {
-		req->suspended = true;
-		MHD_suspend_connection(req->conn);
+	if (left > 0)
+		api_req_suspend(req);
+	return MHD_YES;
+}
+
+static void
+api_put_inserted(void *arg, bool inserted)
+{
+	struct api_req *req = arg;
+
+	req->insert_done = true;
+	req->inserted = inserted;
+	api_req_wake(req);
+}
+
+/* The document is durable here: hands it to the inserter and, with
+ * peers, waits until the network has it (bounded: INSERT_WAIT_MAX). */
+static enum MHD_Result
+api_put_insert(struct api_req *req, const char *uri)
+{
+	struct node *node = req->api->node;
+	bool wait = peers_count(node->peers) > 0;
+
+	req->inserting = true;
+	if (inserter_add(node->inserter, uri, wait ? api_put_inserted : NULL,
+	    req, &req->ticket) != 0) {
+		log_warn("put: cannot queue the insert; it goes after a "
+		    "restart");
+		wait = false;
 	}
+	if (!wait) {
+		req->insert_done = true;
+		return api_reply_json(req->conn, 200, json_pack("{s:s,s:b}",
+		    "uri", uri, "pending", 1));
+	}
+	api_req_suspend(req);
 	return MHD_YES;
 }
 
@@ -448,15 +529,19 @@ api_put_end(struct api_req *req)
 			return api_reply_error(req->conn, (unsigned)st, text);
 	}
 	if (!docput_result(req->put, &st, &text)) {
-		req->suspended = true;
-		MHD_suspend_connection(req->conn);
+		api_req_suspend(req);
 		return MHD_YES;
 	}
 	if (st != 200)
 		return api_reply_error(req->conn, (unsigned)st, text);
-	/* Without peers every document waits here for the network. */
+	if (!req->inserting)
+		return api_put_insert(req, text);
+	if (!req->insert_done) {
+		api_req_suspend(req);
+		return MHD_YES;
+	}
 	return api_reply_json(req->conn, 200, json_pack("{s:s,s:b}", "uri",
-	    text, "pending", 1));
+	    text, "pending", !req->inserted));
 }
 
 /* ---- dispatch ---- */
@@ -475,13 +560,13 @@ api_route(struct api *a, struct api_req *req, struct MHD_Connection *conn,
 		return get ? api_status(a, conn) :
 		    api_reply_error(conn, 405, "use GET");
 	if (strncmp(url, API_PREFIX "get/", strlen(API_PREFIX "get/")) == 0)
-		return get ? api_get(a, conn, url + strlen(API_PREFIX "get/"),
+		return get ? api_get(req, conn, url + strlen(API_PREFIX "get/"),
 		    false) : api_reply_error(conn, 405, "use GET");
 	if (strcmp(url, "/") == 0)
 		return get ? api_page_status(a, conn) :
 		    api_reply_error(conn, 405, "use GET");
 	if (strncmp(url, "/CHK@", 5) == 0)
-		return get ? api_get(a, conn, url + 1, true) :
+		return get ? api_get(req, conn, url + 1, true) :
 		    api_reply_error(conn, 405, "use GET");
 	if (strcmp(url, API_PREFIX "put") == 0)
 		return strcmp(method, MHD_HTTP_METHOD_POST) == 0 ?
@@ -511,6 +596,8 @@ api_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		*con_cls = req;
 		return api_route(a, req, conn, url, method);
 	}
+	if (req->kind == REQ_GET && *upload_data_size == 0)
+		return api_get_answer(req);
 	if (req->kind != REQ_PUT) {
 		/* A body nobody asked for: drop it. */
 		*upload_data_size = 0;
@@ -540,6 +627,9 @@ api_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (req->put != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_info("api: upload ended early (%d); discarding it", (int)toe);
 	docput_close(req->put);
+	if (req->inserting && !req->insert_done)
+		inserter_forget(a->node->inserter, req->ticket);
+	fetch_free(req->fetch);
 	free(req);
 	*con_cls = NULL;
 }

@@ -33,6 +33,7 @@ struct client {
 	CURL *curl;
 	struct curl_slist *headers;
 	bool progress;
+	bool quiet;			/* client_fetch_status: polls print nothing */
 	double started, shown;
 	char body[CLIENT_BODY_MAX + 1];
 	size_t body_len;
@@ -52,6 +53,8 @@ client_fail(const struct client *c, int code, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (c->quiet)
+		return code;
 	if (c->progress)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr, "umbra %s: ", c->cmd);
@@ -655,6 +658,36 @@ client_status_print(json_t *doc)
 	printf("pending    %lld inserts waiting for the network\n",
 	    (long long)json_integer_value(json_object_get(doc,
 	    "pending_inserts")));
+}
+
+int
+client_fetch_status(const char *datadir, long timeout, json_t **out)
+{
+	struct client c = { .cmd = "status", .quiet = true };
+	long status;
+	int rc;
+
+	*out = NULL;
+	if ((rc = client_locate(&c, datadir, NULL)) != 0)
+		return rc;
+	if (client_init(&c, "/api/v1/status", NULL) != 0) {
+		rc = CLIENT_EFAIL;
+		goto out;
+	}
+	c.progress = false;
+	curl_easy_setopt(c.curl, CURLOPT_TIMEOUT, timeout);
+	if ((status = client_perform(&c, &rc)) < 0)
+		goto out;
+	if (status == 401 || status == 403)
+		rc = CLIENT_ENONODE;
+	else if (status != 200 ||
+	    (*out = json_loadb(c.body, c.body_len, 0, NULL)) == NULL)
+		rc = CLIENT_EFAIL;
+	else
+		rc = CLIENT_OK;
+out:
+	client_cleanup(&c);
+	return rc;
 }
 
 int

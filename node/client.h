@@ -27,4 +27,13 @@ int client_put(int argc, char **argv);
 int client_get(int argc, char **argv);
 int client_status(int argc, char **argv);
 
+struct json_t;
+/* GET /api/v1/status of the node whose datadir is datadir (DIR/api and
+ * the token: $UMBRA_API_TOKEN, else DIR/api.token), bounded by timeout
+ * seconds. Prints nothing, for callers that poll (umbra testnet). On
+ * CLIENT_OK *out is the parsed answer, for json_decref(); otherwise
+ * *out is NULL and the return value is a CLIENT_E* code. */
+int client_fetch_status(const char *datadir, long timeout,
+    struct json_t **out);
+
 #endif

@@ -112,6 +112,17 @@ config_set(struct node_config *cfg, const char *key, const char *value,
 			cfg->store_size = size;
 		return 0;
 	}
+	if (strcmp(key, "max-peers") == 0) {
+		if (util_parse_size(value, &size) != 0 || size < 1 ||
+		    size > CONFIG_MAX_LINKS || strspn(value, "0123456789") !=
+		    strlen(value))
+			return config_fail(why, whylen, "--max-peers: expected "
+			    "a number from 1 to %d, got '%s'", CONFIG_MAX_LINKS,
+			    value);
+		if (cfg->max_peers == 0 || !from_file)
+			cfg->max_peers = (unsigned)size;
+		return 0;
+	}
 	if (strcmp(key, "log-level") == 0) {
 		if ((level = log_parse_level(value)) < 0)
 			return config_fail(why, whylen, "--log-level: expected "
@@ -210,6 +221,7 @@ config_from_args(struct node_config *cfg, int argc, char **argv,
 		{ "api", required_argument, NULL, 'a' },
 		{ "peer", required_argument, NULL, 'p' },
 		{ "store-size", required_argument, NULL, 's' },
+		{ "max-peers", required_argument, NULL, 'm' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
@@ -262,6 +274,8 @@ config_finish(struct node_config *cfg, char *why, size_t whylen)
 		return config_fail(why, whylen, "%s", "no memory");
 	if (cfg->store_size == 0)
 		cfg->store_size = CONFIG_DEFAULT_STORE_SIZE;
+	if (cfg->max_peers == 0)
+		cfg->max_peers = CONFIG_DEFAULT_MAX_LINKS;
 	if (cfg->log_level < 0)
 		cfg->log_level = LOG_INFO;
 	return 0;

@@ -4,7 +4,7 @@
  *
  * The file holds one "key = value" per line ('#' starts a comment); keys
  * are the long option names: datadir, listen, api, peer (repeatable),
- * store-size, log-level. Command-line options win over the file; peers
+ * store-size, max-peers, log-level. Command-line options win over the file; peers
  * from both are kept. Every value is checked here, so the daemon starts
  * only with settings it can use.
  *
@@ -22,6 +22,8 @@
 #define CONFIG_DEFAULT_LISTEN "0.0.0.0:9479"
 #define CONFIG_DEFAULT_STORE_SIZE (1ULL << 30)
 #define CONFIG_MIN_STORE_SIZE (1ULL << 20)
+#define CONFIG_DEFAULT_MAX_LINKS 32	/* peer links up at a time */
+#define CONFIG_MAX_LINKS 256
 
 struct config_peer {
 	char *addr;		/* HOST:PORT */
@@ -35,6 +37,7 @@ struct node_config {
 	char *api;
 	char *config_file;
 	uint64_t store_size;
+	unsigned max_peers;		/* links up at a time */
 	int log_level;			/* enum log_level, -1 = unset */
 	struct config_peer peers[CONFIG_MAX_PEERS];
 	size_t npeers;

@@ -9,6 +9,7 @@
 #include "node/client.h"
 #include "node/config.h"
 #include "node/node.h"
+#include "node/testnet.h"
 
 static const char main_usage[] =
     "usage: umbra SUBCOMMAND [OPTIONS]\n"
@@ -16,10 +17,11 @@ static const char main_usage[] =
     "\n"
     "  umbra node    [--datadir DIR] [--listen HOST:PORT] [--api HOST:PORT]\n"
     "                [--peer HOST:PORT[#PUBKEY]]... [--store-size SIZE]\n"
-    "                [--config FILE] [--log-level LEVEL]\n"
+    "                [--max-peers N] [--config FILE] [--log-level LEVEL]\n"
     "  umbra put     [--datadir DIR | --api HOST:PORT] FILE|-\n"
     "  umbra get     [--datadir DIR | --api HOST:PORT] URI [-o FILE]\n"
     "  umbra status  [--datadir DIR | --api HOST:PORT] [--json]\n"
+    "  umbra testnet --nodes N --dir DIR [--max-peers K] [--log-level LEVEL]\n"
     "  umbra --help, umbra SUBCOMMAND --help, umbra --version\n"
     "\n"
     "DIR defaults to $XDG_DATA_HOME/umbra (else ~/.local/share/umbra).\n"
@@ -28,7 +30,7 @@ static const char main_usage[] =
 static const char node_usage[] =
     "usage: umbra node [--datadir DIR] [--listen HOST:PORT] [--api HOST:PORT]\n"
     "                  [--peer HOST:PORT[#PUBKEY]]... [--store-size SIZE]\n"
-    "                  [--config FILE] [--log-level LEVEL]\n"
+    "                  [--max-peers N] [--config FILE] [--log-level LEVEL]\n"
     "Runs a node in the foreground until SIGINT or SIGTERM.\n"
     "  --datadir DIR      identity, store and API files (default\n"
     "                     $XDG_DATA_HOME/umbra)\n"
@@ -37,11 +39,11 @@ static const char node_usage[] =
     "  --listen HOST:PORT peer links (default " CONFIG_DEFAULT_LISTEN ")\n"
     "  --peer ADDR        a peer to link to, HOST:PORT[#PUBKEY] (repeatable)\n"
     "  --store-size SIZE  datastore limit, with K, M, G suffixes (default 1G)\n"
+    "  --max-peers N      peer links up at a time, 1-256 (default 32)\n"
     "  --config FILE      'key = value' lines with the same names\n"
     "  --log-level LEVEL  debug, info, warn or error (default info)\n"
-    "When ready it writes DIR/api (HOST:PORT) and DIR/api.token (mode 0600).\n"
-    "This version runs as a single node: --listen and --peer are checked,\n"
-    "but no peer links are made yet.\n";
+    "When ready it writes DIR/api (HOST:PORT), DIR/api.token (mode 0600)\n"
+    "and DIR/address (HOST:PORT#PUBKEY, usable as another node's --peer).\n";
 
 static int
 main_node(int argc, char **argv)
@@ -74,6 +76,7 @@ main(int argc, char **argv)
 		{ "put", client_put },
 		{ "get", client_get },
 		{ "status", client_status },
+		{ "testnet", testnet_main },
 	};
 	int rc;
 

@@ -10,8 +10,11 @@
 #include <sodium.h>
 
 #include "node/api.h"
+#include "node/insert.h"
 #include "node/log.h"
 #include "node/node.h"
+#include "node/peers.h"
+#include "node/relay.h"
 #include "node/util.h"
 #include "node/writer.h"
 
@@ -57,42 +60,50 @@ out:
 	return rc == 0 ? 0 : -1;
 }
 
-/* Writes DIR/api.token, then DIR/api: a client that finds DIR/api can
- * count on the token being there. */
+/* Writes DIR/address (our --peer line), DIR/api.token, then DIR/api: a
+ * client that finds DIR/api can count on the others being there. */
 static int
 node_write_api_files(struct node *node, const char *token)
 {
 	char *tok = util_path(node->cfg.datadir, "api.token");
 	char *api = util_path(node->cfg.datadir, "api");
-	char line[UTIL_HOST_MAX + 20];
+	char *addr = util_path(node->cfg.datadir, "address");
+	char line[UTIL_HOST_MAX + 80];
 	int rc = -1;
 
-	if (tok == NULL || api == NULL)
+	if (tok == NULL || api == NULL || addr == NULL)
 		goto out;
+	snprintf(line, sizeof(line), "%s#%s\n",
+	    peers_listen_address(node->peers), node->id.name);
+	if (util_write_file(addr, line, strlen(line), 0644) != 0)
+		goto fail;
 	snprintf(line, sizeof(line), "%s\n", api_address(node->api));
 	if (util_write_file(tok, token, strlen(token), 0600) != 0 ||
 	    util_write_file(api, line, strlen(line), 0644) != 0)
-		log_err("cannot write %s: %s", api, strerror(errno));
-	else
-		rc = 0;
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	log_err("cannot write the files in %s: %s", node->cfg.datadir,
+	    strerror(errno));
 out:
 	free(tok);
 	free(api);
+	free(addr);
 	return rc;
 }
 
 static void
 node_remove_api_files(struct node *node)
 {
-	char *api = util_path(node->cfg.datadir, "api");
-	char *tok = util_path(node->cfg.datadir, "api.token");
+	static const char *const names[] = { "api", "api.token", "address" };
+	char *path;
 
-	if (api != NULL)
-		unlink(api);
-	if (tok != NULL)
-		unlink(tok);
-	free(api);
-	free(tok);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((path = util_path(node->cfg.datadir, names[i])) != NULL)
+			unlink(path);
+		free(path);
+	}
 }
 
 static int
@@ -112,6 +123,64 @@ node_start_api(struct node *node)
 	sodium_memzero(raw, sizeof(raw));
 	sodium_memzero(token, sizeof(token));
 	return rc;
+}
+
+/* ---- the links' events, to the relay and the inserter ---- */
+
+static void
+node_peer_up(void *arg, struct peer *p)
+{
+	struct node *node = arg;
+
+	relay_peer_up(node->relay, p);
+	inserter_kick(node->inserter);
+}
+
+static void
+node_peer_down(void *arg, struct peer *p)
+{
+	relay_peer_down(((struct node *)arg)->relay, p);
+}
+
+static void
+node_peer_message(void *arg, struct peer *p, const struct link_msg *m)
+{
+	relay_peer_message(((struct node *)arg)->relay, p, m);
+}
+
+static void
+node_peer_foaf(void *arg, struct peer *p)
+{
+	relay_peer_foaf(((struct node *)arg)->relay, p);
+}
+
+static int
+node_start_network(struct node *node)
+{
+	static const struct peers_callbacks cb = {
+		node_peer_up, node_peer_down, node_peer_message, node_peer_foaf,
+	};
+	struct peers_config pc = {
+		.datadir = node->cfg.datadir,
+		.listen = node->cfg.listen,
+		.seeds = node->cfg.peers,
+		.nseeds = node->cfg.npeers,
+		.max_peers = node->cfg.max_peers,
+		.id = &node->id,
+	};
+	char why[256];
+
+	if (relay_new(&node->relay, node) != 0 ||
+	    inserter_new(&node->inserter, node) != 0) {
+		log_err("out of memory");
+		return -1;
+	}
+	if (peers_new(&node->peers, node->base, &pc, &cb, node, why,
+	    sizeof(why)) != 0) {
+		log_err("%s", why);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -143,6 +212,8 @@ node_start(struct node *node)
 			return -1;
 		node->sig[i] = ev;
 	}
+	if (node_start_network(node) != 0)
+		return -1;
 	return node_start_api(node);
 }
 
@@ -152,8 +223,13 @@ node_stop(struct node *node)
 	if (node->api != NULL)
 		node_remove_api_files(node);
 	api_stop(node->api);
-	/* After the HTTP server: given-up puts still hand jobs over. */
+	peers_free(node->peers);
+	node->peers = NULL;
+	/* After the HTTP server: given-up puts still hand jobs over; and
+	 * before the relay and the inserter, whose jobs end here. */
 	writer_free(node->writer);
+	inserter_free(node->inserter);
+	relay_free(node->relay);
 	store_close(node->store);
 	for (int i = 0; i < 2; i++)
 		if (node->sig[i] != NULL)
@@ -182,11 +258,9 @@ node_run(struct node_config *cfg)
 	}
 	if (node_start(&node) != 0)
 		goto out;
-	if (node.cfg.npeers > 0)
-		log_warn("this version runs as a single node: the %zu --peer "
-		    "setting(s) are checked but no links are made", node.cfg.npeers);
-	log_info("node %s ready (location %.6f); API on %s; datadir %s",
-	    node.id.name, node.id.location, api_address(node.api),
+	log_info("node %s ready (location %.6f); links on %s; API on %s; "
+	    "datadir %s", node.id.name, node.id.location,
+	    peers_listen_address(node.peers), api_address(node.api),
 	    node.cfg.datadir);
 	if (event_base_dispatch(node.base) < 0)
 		log_err("event loop failed");

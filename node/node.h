@@ -3,7 +3,9 @@
  *
  * One struct node lives for the life of `umbra node`; node_run() builds
  * it from the settings, serves until SIGINT or SIGTERM, and takes it down
- * in order (HTTP first, then the store thread, then the store).
+ * in order: HTTP, then the links, then the store thread (whose last
+ * callbacks still reach the relay and the inserter), then those two, then
+ * the store.
  */
 #ifndef UMBRA_NODE_H
 #define UMBRA_NODE_H
@@ -18,6 +20,9 @@
 #include "store/store.h"
 
 struct api;
+struct inserter;
+struct peers;
+struct relay;
 struct writer;
 
 struct node_counters {
@@ -31,6 +36,9 @@ struct node {
 	struct store *store;
 	struct writer *writer;
 	struct api *api;
+	struct peers *peers;
+	struct relay *relay;
+	struct inserter *inserter;
 	struct identity id;
 	struct event *sig[2];		/* SIGINT, SIGTERM */
 	double started;			/* util_now() at start */

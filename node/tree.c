@@ -1,4 +1,5 @@
 /* tree.c - see tree.h. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,4 +121,109 @@ tree_mark_own(struct store *st, const struct chk_root *root, size_t *missing)
 	*missing = c->missing;
 	free(c);
 	return rc;
+}
+
+/* ---- the iterator ---- */
+
+struct tree_iter_level {
+	struct chk_ref refs[CHK_FANOUT];
+	size_t n, pos;
+	uint64_t index;		/* this index block's place in its level */
+};
+
+struct tree_iter {
+	struct store *st;
+	struct chk_root root;
+	struct chk_shape shape;
+	uint8_t extra[CHK_EXTRA_SIZE];
+	int rc;			/* sticky failure */
+	bool started;
+	struct chk_ref last;	/* the block handed out last ... */
+	int last_level;		/* ... its level (0 = data) */
+	uint64_t last_index;	/* ... and place in that level */
+	struct tree_iter_level lv[CHK_MAX_DEPTH + 1];	/* [1..depth] */
+	uint8_t cipher[CHK_BLOCK_SIZE], plain[CHK_BLOCK_SIZE];
+};
+
+int
+tree_iter_new(struct tree_iter **out, struct store *st,
+    const struct chk_root *root)
+{
+	struct tree_iter *it;
+
+	*out = NULL;
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return STORE_ENOMEM;
+	if (chk_shape_make(&it->shape, root->stream_len) != 0 ||
+	    it->shape.depth != root->depth) {
+		free(it);
+		return STORE_EINVAL;
+	}
+	it->st = st;
+	it->root = *root;
+	chk_root_extra(root, it->extra);
+	*out = it;
+	return 0;
+}
+
+/* Reads the index block handed out last into its level. */
+static int
+tree_iter_descend(struct tree_iter *it)
+{
+	struct tree_iter_level *lv = &it->lv[it->last_level];
+	bool is_root = it->last_level == it->shape.depth;
+	size_t n = chk_shape_children(&it->shape, it->last_level,
+	    it->last_index);
+	int rc;
+
+	if ((rc = store_get_block(it->st, it->last.rkey, it->cipher,
+	    NULL)) != 0)
+		return rc;
+	rc = is_root ? chk_block_decode_root(it->cipher, it->plain, &it->last,
+	    it->extra) : chk_block_decode(it->cipher, it->plain, &it->last);
+	if (rc != 0 || n == 0 || chk_index_parse(it->plain, n, lv->refs) != 0)
+		return STORE_ECORRUPT;
+	lv->n = n;
+	lv->pos = 0;
+	lv->index = it->last_index;
+	return 0;
+}
+
+int
+tree_iter_next(struct tree_iter *it, uint8_t rkey[CHK_KEY_SIZE])
+{
+	struct tree_iter_level *lv;
+
+	if (it->rc != 0)
+		return it->rc;
+	if (!it->started) {
+		it->started = true;
+		it->last = it->root.ref;
+		it->last_level = it->shape.depth;
+		it->last_index = 0;
+		memcpy(rkey, it->last.rkey, CHK_KEY_SIZE);
+		return 1;
+	}
+	if (it->last_level >= 1 && (it->rc = tree_iter_descend(it)) != 0)
+		return it->rc;
+	it->last_level = -1;
+	/* The lowest level with blocks left: levels below it are spent. */
+	for (int l = 1; l <= it->shape.depth; l++) {
+		lv = &it->lv[l];
+		if (lv->pos == lv->n)
+			continue;
+		it->last = lv->refs[lv->pos];
+		it->last_level = l - 1;
+		it->last_index = lv->index * CHK_FANOUT + lv->pos;
+		lv->pos++;
+		memcpy(rkey, it->last.rkey, CHK_KEY_SIZE);
+		return 1;
+	}
+	return 0;
+}
+
+void
+tree_iter_free(struct tree_iter *it)
+{
+	free(it);
 }

@@ -25,4 +25,21 @@
 int tree_mark_own(struct store *st, const struct chk_root *root,
     size_t *missing);
 
+/*
+ * A document's blocks one at a time, root first, each index block before
+ * the blocks under it (the order an insert sends them), reading index
+ * blocks from the store as it goes: memory is one index block per level,
+ * whatever the document's size. Runs on any one thread.
+ *
+ * tree_iter_next() returns 1 with the next routing key in rkey, 0 at the
+ * end, or a STORE_E* code (an index block missing: STORE_ENOTFOUND; one
+ * that does not decode: STORE_ECORRUPT), after which it stays failed.
+ */
+struct tree_iter;
+int tree_iter_new(struct tree_iter **out, struct store *st,
+    const struct chk_root *root) __attribute__((warn_unused_result));
+int tree_iter_next(struct tree_iter *it, uint8_t rkey[CHK_KEY_SIZE])
+	__attribute__((warn_unused_result));
+void tree_iter_free(struct tree_iter *it);
+
 #endif

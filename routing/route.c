@@ -35,6 +35,7 @@ struct route_entry {
 	int wait_slot;		/* -1: not linked in a waiting list */
 	route_peer_t tried[ROUTE_TRIES_MAX];
 	uint8_t ntried;
+	route_peer_t avoid;	/* local: not to be picked (a retry) */
 	uint8_t htl;		/* htl to forward with */
 	bool insert;
 	bool local;
@@ -351,7 +352,7 @@ route_pick_next(const struct route *r, const struct route_entry *e)
 		double d;
 
 		if (!p->used || (!e->local && p->handle == e->from) ||
-		    route_entry_tried(e, p->handle))
+		    p->handle == e->avoid || route_entry_tried(e, p->handle))
 			continue;
 		d = route_peer_score(p, e->keyloc, e->htl);
 		if (d < best) {
@@ -658,10 +659,12 @@ route_start(struct route *r, double now, route_peer_t from, uint64_t id,
 	return e;
 }
 
-size_t
-route_request(struct route *r, double now, route_peer_t from, uint64_t id,
-    const uint8_t rkey[ROUTE_RKEY_SIZE], uint8_t htl,
-    struct route_action *out, size_t max)
+/* route_request() and route_request_avoiding(): avoid, if not
+ * ROUTE_LOCAL, counts as tried already. */
+static size_t
+route_request_from(struct route *r, double now, route_peer_t from,
+    uint64_t id, const uint8_t rkey[ROUTE_RKEY_SIZE], uint8_t htl,
+    route_peer_t avoid, struct route_action *out, size_t max)
 {
 	struct route_entry *e;
 	uint8_t h;
@@ -672,11 +675,44 @@ route_request(struct route *r, double now, route_peer_t from, uint64_t id,
 	e = route_start(r, now, from, id, rkey, htl, false, &h, out, &n);
 	if (e == NULL)
 		return n;
+	if (avoid != ROUTE_LOCAL && r->npeers > 1 &&
+	    route_slot_find(r, avoid) >= 0)
+		e->avoid = avoid;
 	if (h == 0)
 		route_finish(r, e, ROUTE_MSG_DNF, 0, ROUTE_STATUS_DNF, out, &n);
 	else
 		route_forward(r, now, e, out, &n);
 	return n;
+}
+
+size_t
+route_request(struct route *r, double now, route_peer_t from, uint64_t id,
+    const uint8_t rkey[ROUTE_RKEY_SIZE], uint8_t htl,
+    struct route_action *out, size_t max)
+{
+	return route_request_from(r, now, from, id, rkey, htl, ROUTE_LOCAL,
+	    out, max);
+}
+
+size_t
+route_request_avoiding(struct route *r, double now, uint64_t id,
+    const uint8_t rkey[ROUTE_RKEY_SIZE], route_peer_t avoid,
+    struct route_action *out, size_t max)
+{
+	return route_request_from(r, now, ROUTE_LOCAL, id, rkey, 0, avoid,
+	    out, max);
+}
+
+bool
+route_lookup(const struct route *r, uint64_t id,
+    uint8_t rkey[ROUTE_RKEY_SIZE])
+{
+	const struct route_entry *e = route_entry_find(r, id);
+
+	if (e == NULL || e->ended)
+		return false;
+	memcpy(rkey, e->rkey, ROUTE_RKEY_SIZE);
+	return true;
 }
 
 size_t

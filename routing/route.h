@@ -172,6 +172,18 @@ size_t route_request(struct route *r, double now, route_peer_t from,
     uint64_t id, const uint8_t rkey[ROUTE_RKEY_SIZE], uint8_t htl,
     struct route_action *out, size_t max);
 
+/* A local request (as route_request() from ROUTE_LOCAL) that counts peer
+ * `avoid` as tried already, so a retry after a failure leaves by another
+ * first hop; avoid is ignored while it is the only peer. */
+size_t route_request_avoiding(struct route *r, double now, uint64_t id,
+    const uint8_t rkey[ROUTE_RKEY_SIZE], route_peer_t avoid,
+    struct route_action *out, size_t max);
+
+/* True, with the routing key in rkey, if id is in the table and has not
+ * ended: what a DATA reply for it must be checked against. */
+bool route_lookup(const struct route *r, uint64_t id,
+    uint8_t rkey[ROUTE_RKEY_SIZE]);
+
 /* An INSERT of the block with routing key rkey (the caller holds it and has
  * verified it). A relay emits SEND ACCEPTED to `from` (as for a request:
  * not on LOOP or a full table), KEEP (deep at the sink, else cache), then

@@ -1,6 +1,7 @@
 /*
  * test_chk.c - CHK blocks, tree shape, index parsing, the streaming
- * encoder and decoder, and what the decoder does with hostile trees.
+ * encoder and decoder, what the decoder does with hostile trees, and
+ * the blocks it lists as wanted next (chk_decoder_upcoming).
  *
  * Known answers are derived independently with libsodium (SHA-256 and
  * RFC 8439 ChaCha20) and also hard-coded, so a change on either side
@@ -1872,6 +1873,495 @@ test_api_state(void)
 	free(p);
 }
 
+/* ---- 10. what the decoder will want next ------------------------------ */
+
+#define UP_BIG 1100	/* more than any list can hold: the whole of it */
+static const size_t up_max[] = { 1, 5, 32, UP_BIG };
+#define UP_NMAX (sizeof(up_max) / sizeof(up_max[0]))
+
+/* The levels (0 = data) of the blocks under the index-th node of level,
+ * in pre-order, from the shape alone; into lv[at..], returns the end. */
+static size_t
+preorder_levels(const struct chk_shape *s, int level, uint64_t index,
+    int *lv, size_t at)
+{
+	size_t kids = level > 0 ? chk_shape_children(s, level, index) : 0;
+
+	lv[at++] = level;
+	for (size_t i = 0; i < kids; i++)
+		at = preorder_levels(s, level - 1, index * CHK_FANOUT + i, lv,
+		    at);
+	return at;
+}
+
+/* Where the subtree starting at p ends in a pre-order level list. */
+static size_t
+subtree_end(const int *lv, size_t total, size_t p)
+{
+	size_t q = p + 1;
+
+	while (q < total && lv[q] < lv[p])
+		q++;
+	return q;
+}
+
+/* True if the block seq[p] of the level list lv is what the tree says:
+ * an index block lists exactly the blocks at its children's places; data
+ * block j holds data block j (data NULL: not checked, e.g. zstd). */
+static bool
+preorder_one(const struct bmap *m, const struct chk_root *root,
+    const struct chk_ref *seq, const int *lv, size_t total, size_t p,
+    size_t j, const uint8_t *data, size_t len, uint8_t *plain,
+    struct chk_ref *kids)
+{
+	struct bent *e = bmap_get(m, seq[p].rkey);
+	uint8_t extra[CHK_EXTRA_SIZE];
+	size_t n = 0, q, take;
+	int rc;
+
+	if (e == NULL)
+		return false;
+	chk_root_extra(root, extra);
+	rc = p == 0 ? chk_block_decode_root(e->cipher, plain, &seq[p], extra) :
+	    chk_block_decode(e->cipher, plain, &seq[p]);
+	if (rc != 0)
+		return false;
+	if (lv[p] == 0) {
+		if (data == NULL)
+			return true;
+		take = len - j * BS < BS ? len - j * BS : BS;
+		for (size_t i = take; i < BS; i++)
+			if (plain[i] != 0)
+				return false;
+		return memcmp(plain, data + j * BS, take) == 0;
+	}
+	for (q = p + 1; q < total && lv[q] == lv[p] - 1;
+	    q = subtree_end(lv, total, q))
+		n++;
+	if (n == 0 || chk_index_parse(plain, n, kids) != 0)
+		return false;
+	for (size_t i = 0, c = p + 1; i < n; i++, c = subtree_end(lv, total, c))
+		if (memcmp(&kids[i], &seq[c], sizeof(kids[i])) != 0)
+			return false;
+	return true;
+}
+
+/* True if seq is the tree of root in pre-order with the levels lv. */
+static bool
+seq_is_preorder(const struct bmap *m, const struct chk_root *root,
+    const struct chk_ref *seq, const int *lv, size_t total,
+    const uint8_t *data, size_t len)
+{
+	uint8_t *plain = xmalloc(BS);
+	struct chk_ref *kids = xmalloc(CHK_FANOUT * sizeof(*kids));
+	size_t j = 0;
+	bool ok = total > 0 &&
+	    memcmp(&seq[0], &root->ref, sizeof(seq[0])) == 0;
+
+	for (size_t p = 0; ok && p < total; p++) {
+		ok = preorder_one(m, root, seq, lv, total, p, j, data, len,
+		    plain, kids);
+		j += lv[p] == 0;
+	}
+	free(plain);
+	free(kids);
+	return ok && (data == NULL || j == (len + BS - 1) / BS ||
+	    (len == 0 && j == 1));
+}
+
+/* How many blocks upcoming() knows of when seq[pos] is wanted: itself if
+ * it is an index block (or the whole document); else it, the rest of its
+ * index block and the block after them. */
+static size_t
+up_expected(const int *lv, size_t total, size_t pos, int depth)
+{
+	size_t k = pos;
+
+	if (depth == 0 || lv[pos] != 0)
+		return 1;
+	while (k < total && lv[k] == 0)
+		k++;
+	return k - pos + (k < total);
+}
+
+/* Decodes root from m, recording every block wanted in seq (up to cap),
+ * and checks the document against data. Returns the number of wants, or
+ * (size_t)-1 if the decode failed or gave other bytes. */
+static size_t
+want_sequence(const struct bmap *m, const struct chk_root *root,
+    struct chk_ref *seq, size_t cap, const uint8_t *data, size_t len)
+{
+	struct chk_decoder *d;
+	struct chk_ref want;
+	struct bent *e;
+	uint8_t *buf = xmalloc(BS);
+	size_t n = 0, got, out = 0;
+	bool ok = chk_decoder_new(&d, root) == 0;
+
+	while (ok) {
+		if (chk_decoder_read(d, buf, BS, &got) != 0) {
+			ok = false;
+		} else if (got > 0) {
+			ok = got <= len - out &&
+			    memcmp(buf, data + out, got) == 0;
+			out += got;
+		} else if (!chk_decoder_want(d, &want)) {
+			break;
+		} else {
+			e = bmap_get(m, want.rkey);
+			ok = n < cap && e != NULL &&
+			    chk_decoder_feed(d, e->cipher) == 0;
+			if (ok)
+				seq[n++] = want;
+		}
+	}
+	chk_decoder_free(d);
+	free(buf);
+	return ok && out == len ? n : (size_t)-1;
+}
+
+struct up_check {
+	const struct chk_ref *seq;
+	const int *lv;
+	size_t total, pos, steps, index_steps, idle_steps;
+	int depth;
+	bool first_is_want, index_self, no_overrun, idle_zero, end_zero;
+	bool exact[UP_NMAX];
+	bool said;		/* a mismatch was described already */
+	struct chk_ref *refs;	/* UP_BIG + 1 */
+};
+
+static bool
+up_sentinel(const struct chk_ref *r)
+{
+	const uint8_t *p = (const uint8_t *)r;
+
+	for (size_t i = 0; i < sizeof(*r); i++)
+		if (p[i] != 0xa5)
+			return false;
+	return true;
+}
+
+/* Looks at upcoming() with every max while the decoder wants seq[pos]. */
+static void
+up_look(const struct chk_decoder *d, struct up_check *c)
+{
+	struct chk_ref want, *refs = c->refs;
+	size_t n, exp, full = up_expected(c->lv, c->total, c->pos, c->depth);
+	bool ok;
+
+	c->steps++;
+	c->index_steps += c->lv[c->pos] > 0;
+	memset(refs, 0xa5, sizeof(*refs));
+	if (chk_decoder_upcoming(d, refs, 0) != 0 || !up_sentinel(refs))
+		c->no_overrun = false;
+	for (size_t k = 0; k < UP_NMAX; k++) {
+		memset(refs, 0xa5, (up_max[k] + 1) * sizeof(*refs));
+		n = chk_decoder_upcoming(d, refs, up_max[k]);
+		exp = full < up_max[k] ? full : up_max[k];
+		if (!up_sentinel(&refs[up_max[k]]))
+			c->no_overrun = false;
+		if (n < 1 || !chk_decoder_want(d, &want) ||
+		    memcmp(&refs[0], &want, sizeof(want)) != 0)
+			c->first_is_want = false;
+		if (c->lv[c->pos] > 0 && n != 1)
+			c->index_self = false;
+		ok = n == exp && c->pos + n <= c->total;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = memcmp(&refs[i], &c->seq[c->pos + i],
+			    sizeof(refs[i])) == 0;
+		if (!ok && !c->said) {
+			printf("# want %zu (level %d), max %zu: %zu listed, "
+			    "expected %zu\n", c->pos, c->lv[c->pos], up_max[k],
+			    n, exp);
+			c->said = true;
+		}
+		c->exact[k] = c->exact[k] && ok;
+	}
+}
+
+/* Decodes root again, looking at upcoming() before every feed, while the
+ * fed data block is read, and at the end. False if the decode failed. */
+static bool
+up_decode(const struct bmap *m, const struct chk_root *root,
+    struct up_check *c)
+{
+	struct chk_decoder *d;
+	struct chk_ref want;
+	struct bent *e;
+	uint8_t *buf = xmalloc(BS);
+	size_t got, n;
+	bool ok = chk_decoder_new(&d, root) == 0;
+
+	while (ok) {
+		if (chk_decoder_read(d, buf, BS, &got) != 0) {
+			ok = false;
+		} else if (got > 0) {
+			continue;
+		} else if (!chk_decoder_want(d, &want)) {
+			c->end_zero =
+			    chk_decoder_upcoming(d, c->refs, UP_BIG) == 0 &&
+			    chk_decoder_upcoming(d, c->refs, 1) == 0;
+			break;
+		} else if (c->pos >= c->total ||
+		    memcmp(&want, &c->seq[c->pos], sizeof(want)) != 0 ||
+		    (e = bmap_get(m, want.rkey)) == NULL) {
+			ok = false;
+		} else {
+			up_look(d, c);
+			ok = chk_decoder_feed(d, e->cipher) == 0;
+			c->pos++;
+			if (ok && !chk_decoder_want(d, &want)) {
+				n = chk_decoder_upcoming(d, c->refs, UP_BIG);
+				c->idle_zero = c->idle_zero && n == 0;
+				c->idle_steps++;
+			}
+		}
+	}
+	chk_decoder_free(d);
+	free(buf);
+	return ok && c->pos == c->total;
+}
+
+/* Encodes data, records the decoder's wants, then checks upcoming() at
+ * every step against them. */
+static void
+check_upcoming(const uint8_t *data, size_t len, bool raw, int depth,
+    const char *what)
+{
+	struct chk_ref *seq = xmalloc(UP_BIG * sizeof(*seq));
+	int *lv = xmalloc(UP_BIG * sizeof(*lv));
+	struct up_check c;
+	struct chk_root root;
+	struct chk_shape s;
+	struct bmap m;
+	size_t nblocks = 0, nwant;
+	bool ok;
+
+	memset(&c, 0, sizeof(c));
+	bmap_init(&m);
+	if (encode(&m, data, len, CH_WHOLE, &root) == 0 &&
+	    chk_shape_make(&s, root.stream_len) == 0)
+		nblocks = blocks_of(&root);
+	TAP_OK(nblocks > 0 && nblocks <= UP_BIG && root.depth == depth &&
+	    (root.codec == CHK_CODEC_NONE) == raw && m.n == nblocks,
+	    "upcoming %s: encodes, depth %d, %zu blocks", what, depth, nblocks);
+	if (nblocks == 0 || nblocks > UP_BIG)
+		goto out;
+	nwant = want_sequence(&m, &root, seq, UP_BIG, data, len);
+	TAP_OK(nwant == nblocks, "upcoming %s: the decoder wants %zu blocks "
+	    "and gives the document back", what, nwant);
+	if (nwant != nblocks)
+		goto out;
+	TAP_OK(preorder_levels(&s, s.depth, 0, lv, 0) == nblocks &&
+	    seq_is_preorder(&m, &root, seq, lv, nblocks, raw ? data : NULL,
+	    len), "upcoming %s: the wants are the tree in pre-order (every "
+	    "index block's entries%s checked)", what,
+	    raw ? " and every data block" : "");
+
+	c.seq = seq;
+	c.lv = lv;
+	c.total = nblocks;
+	c.depth = s.depth;
+	c.first_is_want = c.index_self = c.no_overrun = c.idle_zero = true;
+	for (size_t k = 0; k < UP_NMAX; k++)
+		c.exact[k] = true;
+	c.refs = xmalloc((UP_BIG + 1) * sizeof(*c.refs));
+	ok = up_decode(&m, &root, &c);
+	TAP_OK(ok && c.steps == nblocks, "upcoming %s: decodes again, "
+	    "looking at upcoming() at each of %zu steps", what, c.steps);
+	TAP_OK(c.first_is_want, "upcoming %s: the first listed is always "
+	    "what want() names", what);
+	for (size_t k = 0; k < UP_NMAX; k++)
+		TAP_OK(c.exact[k], "upcoming %s: max %zu: always exactly the "
+		    "next wants, as many as known and fit", what, up_max[k]);
+	TAP_OK(c.no_overrun, "upcoming %s: nothing written past max; max 0 "
+	    "lists nothing", what);
+	TAP_OK(c.index_self && c.index_steps == nblocks - s.count[0],
+	    "upcoming %s: an index block wanted (%zu times): only it is "
+	    "listed", what, c.index_steps);
+	TAP_OK(c.idle_zero && c.idle_steps == s.count[0],
+	    "upcoming %s: nothing listed while a data block is read (%zu "
+	    "times)", what, c.idle_steps);
+	TAP_OK(c.end_zero, "upcoming %s: nothing listed once complete", what);
+	free(c.refs);
+out:
+	bmap_free(&m);
+	free(seq);
+	free(lv);
+}
+
+static void
+test_upcoming(void)
+{
+	static const struct {
+		size_t len;
+		int depth;
+		const char *what;
+	} t[] = {
+		{ 1000, 0, "1 block" },
+		{ 2 * BS + 100, 1, "3 blocks" },
+		{ 512 * BS, 1, "512 blocks" },
+		{ 599 * BS + 7, 2, "600 blocks" },
+		{ 1024 * BS + 1, 2, "1025 blocks" },
+	};
+	size_t maxlen = 1024 * BS + 1, tlen = 3 * MIB;
+	uint8_t *data = xmalloc(maxlen), *text = xmalloc(tlen);
+	struct chk_decoder *d;
+	struct chk_ref refs[2];
+	struct chk_shape s;
+	struct chk_root root;
+	struct bmap m;
+
+	shape(&s, 599 * BS + 7);
+	TAP_OK(s.depth == 2 && s.count[1] == 2 && s.count[0] == 600,
+	    "upcoming: 600 blocks make depth 2 with two index blocks below "
+	    "the root");
+	rng_fill(data, maxlen, 77);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		check_upcoming(data, t[i].len, true, t[i].depth, t[i].what);
+	make_text(text, tlen, 11);
+	check_upcoming(text, tlen, false, 1, "3 MiB of text (zstd)");
+
+	/* A failed decoder lists nothing. */
+	bmap_init(&m);
+	if (encode(&m, data, 2 * BS + 100, CH_WHOLE, &root) == 0 &&
+	    chk_decoder_new(&d, &root) == 0) {
+		struct bent *e = NULL;
+
+		for (size_t i = 0; i < m.cap && e == NULL; i++)
+			if (m.e[i].cipher != NULL && memcmp(m.e[i].rkey,
+			    root.ref.rkey, CHK_KEY_SIZE) != 0)
+				e = &m.e[i];
+		TAP_OK(chk_decoder_upcoming(d, refs, 2) == 1 && e != NULL &&
+		    chk_decoder_feed(d, e->cipher) == CHK_EBADBLOCK &&
+		    chk_decoder_upcoming(d, refs, 2) == 0 &&
+		    !chk_decoder_want(d, &refs[0]),
+		    "upcoming: the root fed a wrong block, nothing listed");
+		chk_decoder_free(d);
+	}
+	bmap_free(&m);
+	free(data);
+	free(text);
+}
+
+/* A depth-3 document (over 8 GiB of stream) is too big to encode here,
+ * but its start is cheap to build by hand: the root lists two level-2
+ * index blocks; the first lists the level-1 index L1_0 (512 distinct data
+ * blocks) and 511 times L1_1 (never read); the second lists one level-1
+ * index of one block. The decoder is fed its first 516 blocks. */
+static void
+build_depth3(struct bmap *m, struct chk_ref *data, struct chk_ref l1[2],
+    struct chk_ref *l2a, struct chk_root *root)
+{
+	uint8_t *plain = xmalloc(BS), *index = xmalloc(BS);
+	struct chk_ref zero, l1_last, l2[2];
+
+	for (size_t i = 0; i < CHK_FANOUT; i++) {
+		memset(plain, 0, BS);
+		rng_fill(plain, BS, 1000 + i);
+		put_plain(m, plain, &data[i]);
+	}
+	memset(plain, 0, BS);
+	put_plain(m, plain, &zero);
+	for (size_t i = 0; i < CHK_FANOUT; i++)
+		memcpy(index + i * CHK_ENTRY_SIZE, &data[i], CHK_ENTRY_SIZE);
+	put_plain(m, index, &l1[0]);
+	for (size_t i = 0; i < CHK_FANOUT; i++)
+		memcpy(index + i * CHK_ENTRY_SIZE, &zero, CHK_ENTRY_SIZE);
+	put_plain(m, index, &l1[1]);
+	for (size_t i = 0; i < CHK_FANOUT; i++)
+		memcpy(index + i * CHK_ENTRY_SIZE, &l1[i > 0], CHK_ENTRY_SIZE);
+	put_plain(m, index, &l2[0]);
+	memset(index, 0, BS);
+	memcpy(index, &zero, CHK_ENTRY_SIZE);
+	put_plain(m, index, &l1_last);
+	memcpy(index, &l1_last, CHK_ENTRY_SIZE);
+	put_plain(m, index, &l2[1]);
+	memcpy(index, &l2[0], CHK_ENTRY_SIZE);
+	memcpy(index + CHK_ENTRY_SIZE, &l2[1], CHK_ENTRY_SIZE);
+	memset(root, 0, sizeof(*root));
+	root->depth = 3;
+	root->data_len = root->stream_len =
+	    (uint64_t)CHK_FANOUT * CHK_FANOUT * BS + 1;
+	put_plain_root(m, index, root);
+	*l2a = l2[0];
+	free(plain);
+	free(index);
+}
+
+/* Feeds the block the decoder wants and reads what it gives. */
+static bool
+feed_and_read(struct chk_decoder *d, const struct bmap *m, uint8_t *buf)
+{
+	struct chk_ref want;
+	struct bent *e;
+	size_t got = 0;
+
+	if (!chk_decoder_want(d, &want) ||
+	    (e = bmap_get(m, want.rkey)) == NULL ||
+	    chk_decoder_feed(d, e->cipher) != 0)
+		return false;
+	do {
+		if (chk_decoder_read(d, buf, BS, &got) != 0)
+			return false;
+	} while (got > 0);
+	return true;
+}
+
+static void
+test_upcoming_depth3(void)
+{
+	struct chk_ref *data = xmalloc(CHK_FANOUT * sizeof(*data));
+	struct chk_ref *refs = xmalloc((UP_BIG + 1) * sizeof(*refs));
+	struct chk_ref l1[2], path[3];
+	uint8_t *buf = xmalloc(BS);
+	bool path_ok = true, data_ok = true, next_ok;
+	struct chk_root root;
+	struct chk_decoder *d;
+	struct bmap m;
+	size_t n, left;
+
+	bmap_init(&m);
+	build_depth3(&m, data, l1, &path[1], &root);
+	if (!TAP_OK(chk_decoder_new(&d, &root) == 0,
+	    "upcoming depth 3 (hand-built): decoder made"))
+		goto out;
+	path[0] = root.ref;
+	path[2] = l1[0];
+	for (int k = 0; k < 3 && path_ok; k++) {
+		n = chk_decoder_upcoming(d, refs, UP_BIG);
+		path_ok = n == 1 &&
+		    memcmp(&refs[0], &path[k], sizeof(refs[0])) == 0 &&
+		    feed_and_read(d, &m, buf);
+	}
+	TAP_OK(path_ok, "upcoming depth 3: the root and the index blocks on "
+	    "the path down are listed alone");
+	for (size_t j = 0; j < CHK_FANOUT && data_ok; j++) {
+		left = CHK_FANOUT - j;
+		n = chk_decoder_upcoming(d, refs, UP_BIG);
+		data_ok = n == left + 1 && memcmp(refs, &data[j],
+		    left * sizeof(*refs)) == 0 &&
+		    memcmp(&refs[left], &l1[1], sizeof(refs[0])) == 0 &&
+		    chk_decoder_upcoming(d, refs, 5) == (left + 1 < 5 ?
+		    left + 1 : 5) && feed_and_read(d, &m, buf);
+		if (!data_ok)
+			printf("# data block %zu: %zu listed\n", j, n);
+	}
+	TAP_OK(data_ok, "upcoming depth 3: at each data block of the first "
+	    "bottom index, the rest of it, then the next bottom index (not "
+	    "the next one a level up)");
+	next_ok = chk_decoder_upcoming(d, refs, UP_BIG) == 1 &&
+	    memcmp(&refs[0], &l1[1], sizeof(refs[0])) == 0;
+	TAP_OK(next_ok, "upcoming depth 3: then that bottom index, alone");
+	chk_decoder_free(d);
+out:
+	bmap_free(&m);
+	free(data);
+	free(refs);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -1894,5 +2384,7 @@ main(void)
 	test_hostile();
 	test_big();
 	test_api_state();
+	test_upcoming();
+	test_upcoming_depth3();
 	return tap_done();
 }

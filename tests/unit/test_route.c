@@ -581,6 +581,130 @@ test_bound(void)
 	route_free(r);
 }
 
+static void
+test_avoiding(void)
+{
+	struct route *r;
+	size_t n;
+
+	/* Peer 2 is closest to the key, then 1. */
+	route_new(&r, at(0.3));
+	route_peer_add(r, 1, at(0.1), true, true);
+	route_peer_add(r, 2, at(-0.05), true, true);
+	n = route_request(r, 0, ROUTE_LOCAL, 1, rkey, 0, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_REQUEST, 1, 18),
+	    "avoiding: without it, peer 2 (closest) goes first");
+	n = route_request_avoiding(r, 0, 2, rkey, 2, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_REQUEST, 2, 18),
+	    "avoiding the closest peer: the other one first, htl 18");
+	n = route_reply(r, 1, 1, 2, ROUTE_MSG_RNF, 17, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 2, ROUTE_STATUS_RNF),
+	    "avoiding: the avoided peer counts as tried, so RNF ends it");
+	n = route_request_avoiding(r, 2, 3, rkey, 1, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_REQUEST, 3, 18),
+	    "avoiding the farther peer: the closest first");
+	n = route_reply(r, 3, 2, 3, ROUTE_MSG_DNF, 0, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 3, ROUTE_STATUS_DNF),
+	    "avoiding: DNF ends it, no backtracking to the avoided peer");
+	n = route_request_avoiding(r, 4, 4, rkey, 9, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_REQUEST, 4, 18),
+	    "avoiding an unknown peer changes nothing");
+	n = route_request_avoiding(r, 4, 5, rkey, ROUTE_LOCAL, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_REQUEST, 5, 18),
+	    "avoiding ROUTE_LOCAL changes nothing");
+	n = route_request_avoiding(r, 4, 2, rkey, 2, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 2, ROUTE_STATUS_REFUSED),
+	    "avoiding: an id in the table is REFUSED");
+	n = route_request_avoiding(r, 4, 6, rkey, 2, out,
+	    ROUTE_ACTIONS_MAX - 1);
+	TAP_OK(n == 0 && route_table_count(r) == 5,
+	    "avoiding: max < ROUTE_ACTIONS_MAX does nothing");
+	/* Peer 2 leaves: 1 is the only peer, so avoiding it is ignored. */
+	route_peer_remove(r, 5, 2, out, OUTN);
+	n = route_request_avoiding(r, 5, 7, rkey, 1, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_REQUEST, 7, 18),
+	    "avoiding the only peer left: it is asked all the same");
+	route_free(r);
+
+	route_new(&r, at(0.3));
+	route_peer_add(r, 1, at(0.1), true, true);
+	n = route_request_avoiding(r, 0, 1, rkey, 1, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_REQUEST, 1, 18),
+	    "one peer: avoid is ignored, the request goes to it");
+	n = route_reply(r, 1, 1, 1, ROUTE_MSG_DATA, 0, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 1, ROUTE_STATUS_FOUND),
+	    "one peer: its DATA ends the request FOUND");
+	route_free(r);
+
+	route_new(&r, at(0.3));
+	n = route_request_avoiding(r, 0, 1, rkey, 1, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 1, ROUTE_STATUS_RNF),
+	    "no peers: avoiding ends at once with RNF");
+	route_free(r);
+}
+
+static void
+test_lookup(void)
+{
+	struct route *r = engine_make(0.3, true, true);
+	uint8_t k2[32], got[32];
+	route_peer_t p2, p3;
+	bool ok;
+
+	key_make(2, k2);
+	memset(got, 0, sizeof(got));
+	TAP_OK(!route_lookup(r, 1, got), "lookup: unknown id, empty table");
+	route_request(r, 0, ROUTE_LOCAL, 1, rkey, 0, out, OUTN); /* -> 2 */
+	route_request(r, 0, ROUTE_LOCAL, 2, k2, 0, out, OUTN);
+	p2 = out[0].peer;
+	route_request(r, 0, 1, 3, k2, 10, out, OUTN);		/* relay */
+	p3 = out[1].peer;
+	route_insert(r, 0, ROUTE_LOCAL, 4, rkey, 0, out, OUTN);
+	TAP_OK(route_lookup(r, 1, got) && memcmp(got, rkey, 32) == 0,
+	    "lookup: a live local request gives its rkey");
+	TAP_OK(route_lookup(r, 2, got) && memcmp(got, k2, 32) == 0,
+	    "lookup: another live id gives its own rkey");
+	TAP_OK(route_lookup(r, 3, got) && memcmp(got, k2, 32) == 0,
+	    "lookup: a live relayed request too");
+	TAP_OK(route_lookup(r, 4, got) && memcmp(got, rkey, 32) == 0,
+	    "lookup: a live insert is in the table too");
+	TAP_OK(!route_lookup(r, 5, got) && !route_lookup(r, 0, got) &&
+	    !route_lookup(r, UINT64_MAX, got), "lookup: unknown ids");
+
+	route_reply(r, 1, 2, 1, ROUTE_MSG_ACCEPTED, 0, out, OUTN);
+	TAP_OK(route_lookup(r, 1, got), "lookup: still live after ACCEPTED");
+	TAP_OK(route_reply(r, 2, 2, 1, ROUTE_MSG_DATA, 0, out, OUTN) == 1 &&
+	    is_done(&out[0], 1, ROUTE_STATUS_FOUND) && !route_lookup(r, 1, got),
+	    "lookup: false once DATA came back");
+	TAP_OK(route_reply(r, 2, p2, 2, ROUTE_MSG_DNF, 0, out, OUTN) == 1 &&
+	    is_done(&out[0], 2, ROUTE_STATUS_DNF) && !route_lookup(r, 2, got),
+	    "lookup: false after DNF");
+	ok = route_lookup(r, 3, got);
+	TAP_OK(ok && route_reply(r, 2, p3, 3, ROUTE_MSG_DATA, 0, out, OUTN) ==
+	    2 && !route_lookup(r, 3, got),
+	    "lookup: false once a relayed request was answered");
+	TAP_OK(route_table_count(r) == 4,
+	    "lookup: the ended ids are still in the table (loop detection)");
+
+	/* Every peer says RNF: the request ends; and one that times out. */
+	route_request(r, 3, ROUTE_LOCAL, 6, rkey, 0, out, OUTN); /* -> 2 */
+	route_reply(r, 3, 2, 6, ROUTE_MSG_RNF, 17, out, OUTN);	/* -> 1 */
+	route_reply(r, 3, 1, 6, ROUTE_MSG_RNF, 16, out, OUTN);	/* -> 3 */
+	route_reply(r, 3, 3, 6, ROUTE_MSG_RNF, 15, out, OUTN);	/* -> 4 */
+	TAP_OK(route_lookup(r, 6, got) &&
+	    route_reply(r, 3, 4, 6, ROUTE_MSG_RNF, 14, out, OUTN) == 1 &&
+	    is_done(&out[0], 6, ROUTE_STATUS_RNF) && !route_lookup(r, 6, got),
+	    "lookup: live while peers are tried, false after RNF from all");
+	route_request(r, 10, ROUTE_LOCAL, 7, rkey, 0, out, OUTN); /* -> 2 */
+	route_reply(r, 10, 2, 7, ROUTE_MSG_ACCEPTED, 0, out, OUTN);
+	TAP_OK(route_tick(r, 69.9, out, OUTN) > 0 && route_lookup(r, 7, got),
+	    "lookup: an accepted request is live until its lifetime");
+	TAP_OK(route_tick(r, 70, out, OUTN) == 1 &&
+	    is_done(&out[0], 7, ROUTE_STATUS_TIMEOUT) &&
+	    !route_lookup(r, 7, got), "lookup: false after DONE TIMEOUT");
+	route_free(r);
+}
+
 /* ---- the simulator ---- */
 
 #define SIM_N 1000
@@ -1015,6 +1139,8 @@ main(void)
 	test_cache();
 	test_insert();
 	test_bound();
+	test_avoiding();
+	test_lookup();
 	test_sim();
 	return tap_done();
 }

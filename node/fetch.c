@@ -1,0 +1,263 @@
+/* fetch.c - see fetch.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/chk_decode.h"
+#include "node/fetch.h"
+#include "node/log.h"
+#include "node/node.h"
+#include "node/relay.h"
+#include "node/util.h"
+#include "routing/route.h"
+
+enum slot_state { SLOT_FREE, SLOT_WAIT, SLOT_HAVE, SLOT_FAILED };
+
+struct fetch_slot {
+	struct fetch *f;
+	enum slot_state state;
+	struct chk_ref ref;
+	uint64_t id;			/* SLOT_WAIT: the request */
+	unsigned tries;
+	double first_try;
+	uint8_t *block;			/* SLOT_HAVE */
+};
+
+struct fetch {
+	struct node *node;
+	struct chk_decoder *dec;
+	fetch_wake_fn wake;
+	void *arg;
+	int status;
+	bool waiting;			/* fetch_read() said FETCH_AGAIN */
+	bool network;			/* a block came from the network */
+	struct fetch_slot slot[FETCH_WINDOW];
+	uint8_t cipher[CHK_BLOCK_SIZE];
+};
+
+static void fetch_on_block(void *arg, int status, const uint8_t *block);
+
+static struct fetch_slot *
+fetch_slot_find(struct fetch *f, const uint8_t rkey[CHK_KEY_SIZE])
+{
+	for (size_t i = 0; i < FETCH_WINDOW; i++)
+		if (f->slot[i].state != SLOT_FREE &&
+		    memcmp(f->slot[i].ref.rkey, rkey, CHK_KEY_SIZE) == 0)
+			return &f->slot[i];
+	return NULL;
+}
+
+static void
+fetch_slot_clear(struct fetch_slot *s)
+{
+	if (s->state == SLOT_WAIT)
+		relay_cancel(s->f->node->relay, s->id);
+	free(s->block);
+	s->block = NULL;
+	s->state = SLOT_FREE;
+}
+
+/* Asks the network for the slot's block, avoiding the first hop of the
+ * try before. */
+static int
+fetch_slot_ask(struct fetch_slot *s, uint32_t avoid)
+{
+	if (relay_request(s->f->node->relay, s->ref.rkey, avoid,
+	    fetch_on_block, s, &s->id) != 0)
+		return -1;
+	s->state = SLOT_WAIT;
+	s->tries++;
+	return 0;
+}
+
+/* Fills a free slot for ref: from the store if it is there, else asks. */
+static int
+fetch_slot_start(struct fetch *f, struct fetch_slot *s,
+    const struct chk_ref *ref)
+{
+	s->f = f;
+	s->ref = *ref;
+	s->tries = 0;
+	s->first_try = util_now();
+	if ((s->block = malloc(CHK_BLOCK_SIZE)) == NULL)
+		return -1;
+	if (store_get_block(f->node->store, ref->rkey, s->block, NULL) == 0) {
+		s->state = SLOT_HAVE;
+		return 0;
+	}
+	f->network = true;
+	return fetch_slot_ask(s, 0);
+}
+
+/* Starts every block of the window the decoder will want that has no
+ * slot yet. */
+static void
+fetch_pump(struct fetch *f)
+{
+	struct chk_ref refs[FETCH_WINDOW];
+	size_t n = chk_decoder_upcoming(f->dec, refs, FETCH_WINDOW), j = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (fetch_slot_find(f, refs[i].rkey) != NULL)
+			continue;
+		while (j < FETCH_WINDOW && f->slot[j].state != SLOT_FREE)
+			j++;
+		if (j == FETCH_WINDOW)
+			return;
+		if (fetch_slot_start(f, &f->slot[j], &refs[i]) != 0) {
+			fetch_slot_clear(&f->slot[j]);
+			return;
+		}
+	}
+}
+
+/* Feeds the root: the status answers whether the URI's keys fit. */
+static void
+fetch_take_root(struct fetch *f, const uint8_t *cipher)
+{
+	f->status = chk_decoder_feed(f->dec, cipher) == 0 ? 200 : 422;
+}
+
+static void
+fetch_on_block(void *arg, int status, const uint8_t *block)
+{
+	struct fetch_slot *s = arg;
+	struct fetch *f = s->f;
+	bool root = f->status == 0;
+	uint32_t hop = relay_first_hop(f->node->relay, s->id);
+
+	if (status == ROUTE_STATUS_FOUND) {
+		f->network = true;
+		memcpy(s->block, block, CHK_BLOCK_SIZE);
+		s->state = SLOT_HAVE;
+	} else if (s->tries < FETCH_TRIES &&
+	    util_now() - s->first_try < FETCH_RETRY_FOR &&
+	    fetch_slot_ask(s, hop) == 0) {
+		return;
+	} else {
+		s->state = SLOT_FAILED;
+	}
+	if (root) {
+		if (s->state == SLOT_HAVE)
+			fetch_take_root(f, s->block);
+		else
+			f->status = 404;
+		fetch_slot_clear(s);
+		f->wake(f->arg);
+		return;
+	}
+	if (f->waiting) {
+		f->waiting = false;
+		f->wake(f->arg);
+	}
+}
+
+int
+fetch_open(struct fetch **out, struct node *node, const struct chk_root *root,
+    fetch_wake_fn wake, void *arg)
+{
+	struct fetch *f = calloc(1, sizeof(*f));
+
+	*out = NULL;
+	if (f == NULL)
+		return -1;
+	f->node = node;
+	f->wake = wake;
+	f->arg = arg;
+	if (chk_decoder_new(&f->dec, root) != 0) {
+		free(f);
+		return -1;
+	}
+	if (store_get_block(node->store, root->ref.rkey, f->cipher, NULL) == 0)
+		fetch_take_root(f, f->cipher);
+	else if (fetch_slot_start(f, &f->slot[0], &root->ref) != 0) {
+		fetch_free(f);
+		return -1;
+	}
+	*out = f;
+	return 0;
+}
+
+int
+fetch_status(const struct fetch *f)
+{
+	return f->status;
+}
+
+bool
+fetch_used_network(const struct fetch *f)
+{
+	return f->network;
+}
+
+/* Gets the wanted block to the decoder: 0 fed, FETCH_AGAIN, or -1. */
+static int
+fetch_next(struct fetch *f, const struct chk_ref *ref)
+{
+	struct fetch_slot *s = fetch_slot_find(f, ref->rkey);
+	int rc;
+
+	if (s == NULL && !f->network &&
+	    store_get_block(f->node->store, ref->rkey, f->cipher, NULL) == 0) {
+		rc = chk_decoder_feed(f->dec, f->cipher);
+	} else {
+		if (s == NULL) {
+			fetch_pump(f);
+			if ((s = fetch_slot_find(f, ref->rkey)) == NULL)
+				return -1;
+		}
+		if (s->state == SLOT_WAIT) {
+			f->waiting = true;
+			return FETCH_AGAIN;
+		}
+		if (s->state == SLOT_FAILED) {
+			log_warn("get: a block of the document was not found "
+			    "in %u tries", s->tries);
+			return -1;
+		}
+		rc = chk_decoder_feed(f->dec, s->block);
+		fetch_slot_clear(s);
+	}
+	if (rc != 0) {
+		log_warn("get: a block of the document is bad: %s",
+		    chk_strerror(rc));
+		return -1;
+	}
+	if (f->network)
+		fetch_pump(f);
+	return 0;
+}
+
+ssize_t
+fetch_read(struct fetch *f, uint8_t *buf, size_t max)
+{
+	struct chk_ref ref;
+	size_t got;
+	int rc;
+
+	if (f->status != 200)
+		return -1;
+	for (;;) {
+		if ((rc = chk_decoder_read(f->dec, buf, max, &got)) != 0) {
+			log_warn("get: the document does not decode: %s",
+			    chk_strerror(rc));
+			return -1;
+		}
+		if (got > 0 || max == 0)
+			return (ssize_t)got;
+		if (!chk_decoder_want(f->dec, &ref))
+			return 0;
+		if ((rc = fetch_next(f, &ref)) != 0)
+			return rc;
+	}
+}
+
+void
+fetch_free(struct fetch *f)
+{
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < FETCH_WINDOW; i++)
+		fetch_slot_clear(&f->slot[i]);
+	chk_decoder_free(f->dec);
+	free(f);
+}

@@ -1,0 +1,56 @@
+/*
+ * fetch.h - one document being read, from the store or else the network.
+ *
+ * The root block is needed before anything is answered (a wrong
+ * decryption key or content not found is then a status, not a transfer cut
+ * short): fetch_status() is 0 while it is on its way, then 200, 404 (not
+ * found: the store lacks it and the network did not give it), 422 (the
+ * URI's keys do not match the content) or 500.
+ *
+ * Then fetch_read() hands out the document in order. A block the store
+ * lacks is requested from the network (node/relay.h); once one is, the
+ * next FETCH_WINDOW blocks the decoder will want are requested in
+ * parallel, and each arrives into its slot of the window, so memory is
+ * bounded by FETCH_WINDOW blocks whatever the document's size. A block
+ * that is not found is asked again, by another first hop, up to
+ * FETCH_TRIES times while its first try is under FETCH_RETRY_FOR seconds
+ * old; so a document that cannot be had fails within about
+ * FETCH_RETRY_FOR + ROUTE_LIFETIME seconds (110 s).
+ *
+ * Waking: fetch_open() and fetch_read() never call wake. It is called
+ * (from the loop) when fetch_status() leaves 0, and after fetch_read()
+ * returned FETCH_AGAIN once the wanted block has come or failed.
+ *
+ * Ownership: fetch_open() / fetch_free() (accepts NULL; cancels the
+ * requests in flight).
+ */
+#ifndef UMBRA_FETCH_H
+#define UMBRA_FETCH_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "crypto/chk.h"
+
+#define FETCH_WINDOW 32
+#define FETCH_TRIES 3
+#define FETCH_RETRY_FOR 50.0
+#define FETCH_AGAIN (-2)
+
+struct node;
+struct fetch;
+
+typedef void (*fetch_wake_fn)(void *arg);
+
+int fetch_open(struct fetch **out, struct node *node,
+    const struct chk_root *root, fetch_wake_fn wake, void *arg)
+	__attribute__((warn_unused_result));
+int fetch_status(const struct fetch *f);
+/* Up to max document bytes into buf: the count, 0 at the end, FETCH_AGAIN
+ * (wait for wake), or -1 (failed: logged). */
+ssize_t fetch_read(struct fetch *f, uint8_t *buf, size_t max);
+/* True if any block had to come from the network. */
+bool fetch_used_network(const struct fetch *f);
+void fetch_free(struct fetch *f);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * peers.h - the node's peer links: listening, dialing, handshakes, frames,
+ * keep-alives, peer exchange and the saved peer list (docs/protocol.md,
+ * "Links" and "Peers").
+ *
+ * One struct peers per node, on the node's event loop. It owns:
+ *   - the listening TCP socket (cfg->listen; port 0 picks one);
+ *   - every link, inbound or outbound: non-blocking socket driven by raw
+ *     libevent events (not bufferevents: their 4 KiB reads cap a link near
+ *     540 MB/s), the crypto/link.h handshake (10 s bound), then frames;
+ *   - the known-peer list: seeds from cfg, DIR/peers from an earlier run,
+ *     and addresses learned from peers (PEERS); dialed with back-off;
+ *   - keep-alives: PING after PEERS_PING_IDLE s without sending; a link
+ *     that delivers nothing for PEERS_DEAD_AFTER s is closed.
+ *
+ * A link is "up" once the handshake has verified the peer's identity. Then
+ * the layer sends HELLO (our listen port and our peers' public keys, FOAF)
+ * and PEERS (addresses we know), and answers PING itself. Messages of the
+ * routing types (REQUEST .. INSERT_OK) go to cb->message; HELLO updates
+ * the peer's FOAF list and calls cb->foaf.
+ *
+ * Bad input closes the one link it came on, with a log line: a failed
+ * handshake, a frame that does not open (truncated, oversized, replayed,
+ * unknown class or type), a body that does not decode, a peer speaking
+ * another protocol version, a second link to a peer already linked (the
+ * one the lower public key dialed is kept), our own identity. A peer that
+ * stops reading: its send queue is capped at PEERS_QUEUE_MAX bytes; a
+ * send beyond that closes the link.
+ *
+ * Callbacks run on the loop; a callback may call peers_send() and
+ * peers_drop() on any peer. After cb->down(p) returns, p is freed: the
+ * caller drops every pointer to it there. peers_free() calls cb->down for
+ * every live link. A link may come up and go down at once: a full node
+ * refuses us after the handshake (we are up once it is verified), or two
+ * links to one peer raced and ours is the one closed; cb->down follows
+ * cb->up exactly once either way, and handles are never reused.
+ *
+ * Ownership: peers_new() / peers_free() (accepts NULL; closes every link
+ * and saves DIR/peers).
+ */
+#ifndef UMBRA_PEERS_H
+#define UMBRA_PEERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "crypto/link.h"
+#include "node/config.h"
+#include "node/identity.h"
+
+#define PEERS_PING_IDLE 2.0	/* s without sending before a PING */
+#define PEERS_DEAD_AFTER 8.0	/* s without receiving before closing */
+#define PEERS_QUEUE_MAX (4u << 20)	/* bytes queued to one peer */
+#define PEERS_KNOWN_MAX 1024	/* addresses remembered */
+
+struct peers;
+struct peer;
+
+struct peers_callbacks {
+	/* A link is up: authenticated, HELLO sent. */
+	void (*up)(void *arg, struct peer *p);
+	/* A link that was up is closing; p is freed after this returns. */
+	void (*down)(void *arg, struct peer *p);
+	/* A routing message (types 10 to 21), decoded; block pointers in it
+	 * are valid only during the call. */
+	void (*message)(void *arg, struct peer *p, const struct link_msg *m);
+	/* The peer's HELLO arrived: peer_foaf() has its new FOAF list. */
+	void (*foaf)(void *arg, struct peer *p);
+};
+
+struct peers_config {
+	const char *datadir;		/* DIR/peers lives here */
+	const char *listen;		/* HOST:PORT */
+	const struct config_peer *seeds;
+	size_t nseeds;
+	unsigned max_peers;		/* links up at a time, inbound included */
+	const struct identity *id;	/* kept by reference */
+};
+
+/* Opens the listening socket and starts dialing. On failure returns -1
+ * with a one-line reason in why. */
+int peers_new(struct peers **out, struct event_base *base,
+    const struct peers_config *cfg, const struct peers_callbacks *cb,
+    void *arg, char *why, size_t whylen);
+void peers_free(struct peers *ps);
+
+/* The address actually listened on, HOST:PORT (port 0 resolved). */
+const char *peers_listen_address(const struct peers *ps);
+/* Links up. */
+size_t peers_count(const struct peers *ps);
+/* Calls fn for every link up, in no particular order. */
+void peers_each(struct peers *ps, void (*fn)(void *arg, struct peer *p),
+    void *arg);
+
+/* Seals and queues msg to p. Returns 0, or -1 if the link is closing or
+ * its queue would pass PEERS_QUEUE_MAX (the link is then closed: a peer
+ * that does not read). */
+int peers_send(struct peer *p, const struct link_msg *msg);
+/* Bytes queued to p and not yet written to its socket. */
+size_t peer_queued(const struct peer *p);
+/* Closes p's link (soon, from the loop: safe inside a callback), logging
+ * why. The address is dialed again later only after back-off. */
+void peers_drop(struct peer *p, const char *why);
+
+/* Nonzero, distinct among the links up, never reused by this process. */
+uint32_t peer_handle(const struct peer *p);
+const uint8_t *peer_pk(const struct peer *p);	/* LINK_PUBLICKEYBYTES */
+const char *peer_name(const struct peer *p);	/* base64url of pk */
+double peer_location(const struct peer *p);
+/* The peer's address as we reach it: HOST:PORT with its listen port. */
+const char *peer_address(const struct peer *p);
+bool peer_inbound(const struct peer *p);
+/* Copies up to max FOAF locations (from its last HELLO) into locs. */
+size_t peer_foaf(const struct peer *p, double *locs, size_t max);
+
+#endif

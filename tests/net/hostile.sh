@@ -1,0 +1,151 @@
+#!/bin/bash
+# hostile.sh - a node under a hostile peer (tests/net/evil_peer.c): broken
+# handshakes, bad frames, a flood, a peer that never reads and blocks that
+# do not match. Each must cost the peer its link and nothing more: the
+# node keeps running, keeps its good peer, serves a document through it
+# and stays under 256 MiB (SPEC "Errors and bad input").
+. "$(dirname "$0")/lib.sh"
+
+TOP=${TOP_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+EVIL=${EVIL_PEER:-$TOP/tests/net/evil_peer}
+A=$TMP/a
+B=$TMP/b
+mkdir -p "$A" "$B"
+
+# npeers DIR: how many peers the node in DIR reports (-1 if no answer).
+npeers() {
+	"$UMBRA" status --datadir "$1" --json 2>/dev/null | python3 -c '
+import json, sys
+print(len(json.load(sys.stdin)["peers"]))' 2>/dev/null || echo -1
+}
+
+# has_peer DIR IDENTITY: the node in DIR lists IDENTITY among its peers.
+has_peer() {
+	"$UMBRA" status --datadir "$1" --json 2>/dev/null | python3 -c '
+import json, sys
+sys.exit(0 if any(p["identity"] == sys.argv[1]
+                  for p in json.load(sys.stdin)["peers"]) else 1)' "$2"
+}
+
+# wait_for SECONDS CMD...: runs CMD every 0.5 s until it succeeds.
+wait_for() {
+	local secs=$1 t0=$SECONDS
+	shift
+	until "$@"; do
+		[ $((SECONDS - t0)) -ge "$secs" ] && return 1
+		sleep 0.5
+	done
+}
+
+at_least_one_peer() { [ "$(npeers "$1")" -ge 1 ]; }
+
+# evil NAME SCENARIO [ARG]: runs one scenario against A; exit 0 expected.
+evil() {
+	local name=$1
+	shift
+	timeout 90 "$EVIL" "$1" "$ADDR" "${@:2}" > "$TMP/evil.out" 2>&1
+	local rc=$?
+	diag "$(tail -1 "$TMP/evil.out")"
+	ok $rc "$name"
+}
+
+# through_a NAME SCENARIO SECONDS: runs a scenario that waits for A to
+# route a REQUEST to it, while gets at B of a key nobody has go B -> A ->
+# the evil peer (A's only other peer). MISSING is that key.
+through_a() {
+	local name=$1 pid rc
+	timeout 90 "$EVIL" "$2" "$ADDR" "$3" > "$TMP/evil.out" 2>&1 &
+	pid=$!
+	PIDS="$PIDS $pid"
+	for _ in $(seq 70); do
+		kill -0 "$pid" 2>/dev/null || break
+		timeout 15 "$UMBRA" get --datadir "$B" "$MISSING" \
+		    > /dev/null 2>&1
+		sleep 1
+	done
+	stop_pid "$pid"
+	rc=$?
+	sed 's/^# //; s/^/# /' "$TMP/evil.out"
+	ok $rc "$name"
+}
+
+# ---- two good nodes, linked ----
+[ -x "$EVIL" ]; ok $? "evil_peer is built ($EVIL)"
+start_node "$A"; ok $? "node A starts"
+PID_A=$NODE_PID
+wait_for 10 test -s "$A/address"; ok $? "A writes DIR/address"
+ADDR=$(cat "$A/address")
+start_node "$B" --peer "$ADDR"; ok $? "node B starts with --peer A"
+PID_B=$NODE_PID
+wait_for 20 at_least_one_peer "$A" && wait_for 20 at_least_one_peer "$B"
+ok $? "A and B are linked within 20 s"
+ID_B=$("$UMBRA" status --datadir "$B" --json 2>/dev/null |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["identity"])')
+
+head -c $((1024 * 1024)) /dev/urandom > "$TMP/doc"
+URI=$("$UMBRA" put --datadir "$A" "$TMP/doc" 2>/dev/null)
+RKEY=$("$EVIL" rkey "$URI")
+[ ${#RKEY} -eq 64 ]; ok $? "a 1 MiB document at A; its routing key ($RKEY)"
+# One character of the routing key changed: a valid URI of nothing.
+k=${URI:4:1}; [ "$k" = A ] && n=B || n=A
+MISSING="CHK@$n${URI:5}"
+
+# ---- broken handshakes ----
+evil "a good peer gets PONG for PING (the control case)" ping
+evil "msg1 of version 2: closed within 3 s" version
+grep -q 'speaks protocol version 2' "$A.log"
+ok $? "A logs that the peer speaks protocol version 2"
+evil "random bytes for msg1: closed within 3 s" garbage
+evil "msg3 with a bad signature: closed within 3 s, no frame sent" badsig
+evil "100 silent connections do not lock a new peer out" slowloris 100
+
+# ---- bad frames ----
+evil "half a frame, then silence: closed within 10 s" truncated
+evil "frame class 7: closed" class
+evil "a replayed frame: closed" replay
+evil "nonzero padding under a valid tag: closed" padding
+evil "message type 99: closed" type
+
+# ---- blocks ----
+name="unasked DATA: ignored or closed; a random INSERT: answered;"
+through_a "$name DATA not matching the key asked for: closed" badblock 40
+
+# ---- load ----
+evil "20000 REQUESTs while reading: done within 60 s, link up or closed" flood
+through_a "after the flood A still routes others' requests (within 20 s)" \
+    relay 20
+evil "REQUESTs for a held block, never read: closed by the queue cap" \
+    noread "$RKEY"
+# 31 at once: with B, as many links as A takes (32), each queue capped.
+pids=""
+for i in $(seq 31); do
+	timeout 90 "$EVIL" noread "$ADDR" "$RKEY" > "$TMP/noread.$i" 2>&1 &
+	pids="$pids $!"
+done
+PIDS="$PIDS $pids"
+bad=0
+for p in $pids; do	# each ends within its own 30 s, timeout 90 or not
+	wait "$p" || bad=$((bad + 1))
+done
+diag "$(cat "$TMP"/noread.* | grep -c '^ok') of 31 closed by the node"
+[ $bad -eq 0 ]; ok $? "31 peers at once that never read: each closed"
+evil "a good peer still gets PONG for PING after all that" ping
+
+# ---- A afterwards ----
+kill -0 "$PID_A" 2>/dev/null; ok $? "A is still running"
+"$UMBRA" status --datadir "$A" > /dev/null 2>&1
+ok $? "A's status still answers"
+wait_for 10 has_peer "$A" "$ID_B"; ok $? "A still has B as a peer"
+timeout 60 "$UMBRA" get --datadir "$B" "$URI" > "$TMP/got" 2>/dev/null &&
+    cmp -s "$TMP/doc" "$TMP/got"
+ok $? "get at B of A's 1 MiB document: the same bytes"
+hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$PID_A/status")
+diag "A's peak RSS: $((${hwm:-0} / 1024)) MiB"
+[ "${hwm:-999999999}" -lt $((256 * 1024)) ]
+ok $? "A's peak RSS is under 256 MiB"
+stop_node "$PID_B"; ok $? "B stops cleanly"
+stop_node "$PID_A"; ok $? "A stops cleanly"
+check_node_log "$A.log"
+check_node_log "$B.log"
+
+done_testing
