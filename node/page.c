@@ -6,6 +6,7 @@
 
 #include "node/node.h"
 #include "node/page.h"
+#include "node/peers.h"
 #include "node/util.h"
 
 /* Only types a browser shows without running anything. */
@@ -43,6 +44,30 @@ page_content_type(const char *name, bool *show_inline)
 	return "application/octet-stream";
 }
 
+static void
+page_peer_row(void *arg, struct peer *p)
+{
+	/* Addresses and base64url names need no HTML escaping. */
+	fprintf(arg, "<tr><td>%s</td><td>%.6f</td><td>%s</td>"
+	    "<td><code>%s</code></td></tr>\n", peer_address(p),
+	    peer_location(p), peer_inbound(p) ? "in" : "out", peer_name(p));
+}
+
+static void
+page_peers(FILE *f, struct node *node)
+{
+	size_t n = peers_count(node->peers);
+
+	fprintf(f, "<h2>Peers</h2>\n<p>%zu connected; links on %s.</p>\n", n,
+	    peers_listen_address(node->peers));
+	if (n == 0)
+		return;
+	fprintf(f, "<table>\n<tr><th>address</th><th>location</th>"
+	    "<th>link</th><th>identity</th></tr>\n");
+	peers_each(node->peers, page_peer_row, f);
+	fprintf(f, "</table>\n");
+}
+
 char *
 page_status_html(struct node *node)
 {
@@ -67,8 +92,7 @@ page_status_html(struct node *node)
 	    "<tr><td>uptime</td><td>%.0f s</td></tr>\n</table>\n",
 	    node->id.name, node->id.location, PACKAGE_VERSION,
 	    util_now() - node->started);
-	fprintf(f, "<h2>Peers</h2>\n<p>0 connected: this version runs as a "
-	    "single node.</p>\n");
+	page_peers(f, node);
 	fprintf(f, "<h2>Store</h2>\n<table>\n"
 	    "<tr><td>blocks</td><td>%llu (%llu own, %llu cached)</td></tr>\n"
 	    "<tr><td>used</td><td>%.1f of %.1f MiB</td></tr>\n"

@@ -42,6 +42,7 @@
 #define PEERS_HS_TIMEOUT 10.0	/* s for connect() and the handshake */
 #define PEERS_HS_MAX 64		/* inbound handshakes in progress */
 #define PEERS_LINGER 5.0	/* s a refused newcomer has to read PEERS */
+#define PEERS_LINGER_HELLO 2.0	/* s to wait for a lingering peer's HELLO */
 #define PEERS_READ_CHUNK (256 * 1024)
 #define PEERS_READ_BUDGET (1024 * 1024)	/* per callback: fairness */
 #define PEERS_ACCEPT_BUDGET 64	/* accept() calls per callback */
@@ -78,6 +79,7 @@ struct peer {
 	bool closing;
 	bool announced;		/* cb->up was called: cb->down is owed */
 	bool shut;		/* LINGER: our half is shut down */
+	bool refused;		/* LINGER: no room for it after all */
 	bool pinned;
 	uint8_t pin[LINK_PUBLICKEYBYTES];
 	struct event *rev, *wev, *timer;
@@ -653,7 +655,7 @@ peer_flush(struct peer *p)
 		return;
 	}
 	event_del(p->wev);
-	if (p->state == PEER_LINGER && !p->shut) {
+	if (p->state == PEER_LINGER && p->refused && !p->shut) {
 		/* PEERS is out: a FIN, and we wait for the peer's. */
 		shutdown(p->fd, SHUT_WR);
 		p->shut = true;
@@ -884,7 +886,61 @@ peer_lost_duplicate(struct peer *p)
 	return !keep_new;
 }
 
-/* No room: a newcomer still learns addresses to try, then we close. */
+static void peer_on_hello(struct peer *p, const struct link_msg *m);
+
+/* The linger's end: a FIN once PEERS is out, then the peer's FIN. */
+static void
+peer_refuse_final(struct peer *p)
+{
+	p->refused = true;
+	if (evbuffer_get_length(p->out) == 0 && !p->shut) {
+		shutdown(p->fd, SHUT_WR);
+		p->shut = true;
+	}
+}
+
+/* The up link whose peer has the most other links, if it has at least
+ * one besides us: it loses least if we close ours. */
+static struct peer *
+peer_pick_victim(struct peers *ps)
+{
+	struct peer *o, *best = NULL;
+
+	for (o = ps->links; o != NULL; o = o->next)
+		if (o->state == PEER_UP && !o->closing && o->nfoaf >= 1 &&
+		    (best == NULL || o->nfoaf > best->nfoaf))
+			best = o;
+	return best;
+}
+
+/*
+ * A refused peer's first words. A newcomer with no link at all would
+ * otherwise find every node of a saturated network full and never join
+ * (a node restarted after its peers filled up their slots): it gets a
+ * slot, and the peer that has the most other links gives up its link to
+ * us. Anyone else is refused.
+ */
+static void
+peer_linger_msg(struct peer *p, const struct link_msg *m)
+{
+	struct peer *victim;
+
+	if (p->refused)
+		return;
+	if (m->type != LINK_MSG_HELLO || m->hello.npeers != 0 ||
+	    (victim = peer_pick_victim(p->ps)) == NULL) {
+		peer_refuse_final(p);
+		return;
+	}
+	peer_close(victim, LOG_INFO, "making room for a newcomer with no "
+	    "links");
+	peer_set_up(p);
+	if (!p->closing)
+		peer_on_hello(p, m);
+}
+
+/* No room: a newcomer still learns addresses to try; unless it has no
+ * link at all (peer_linger_msg), we then close. */
 static void
 peer_refuse(struct peer *p)
 {
@@ -1070,6 +1126,10 @@ peer_dispatch(struct peer *p, const struct link_msg *m)
 {
 	struct link_msg reply;
 
+	if (p->state == PEER_LINGER) {
+		peer_linger_msg(p, m);
+		return;
+	}
 	switch (m->type) {
 	case LINK_MSG_PING:
 		reply.type = LINK_MSG_PONG;
@@ -1156,8 +1216,12 @@ peer_take_input(struct peer *p)
 		case PEER_UP:
 			rc = peer_read_frame(p);
 			break;
-		case PEER_LINGER:	/* refused: its words do not matter */
 		default:
+			/* Refused: its words no longer matter. */
+			if (p->state == PEER_LINGER && !p->refused) {
+				rc = peer_read_frame(p);
+				break;
+			}
 			evbuffer_drain(p->in, evbuffer_get_length(p->in));
 			rc = 0;
 		}
@@ -1293,7 +1357,8 @@ peer_arm(struct peer *p, double now)
 			next = peers_min(next, p->last_write + PEERS_DEAD_AFTER);
 		break;
 	case PEER_LINGER:
-		next = p->started + PEERS_LINGER;
+		next = p->started + (p->refused ? PEERS_LINGER :
+		    PEERS_LINGER_HELLO);
 		break;
 	default:
 		next = p->started + PEERS_HS_TIMEOUT;
@@ -1341,6 +1406,8 @@ peer_on_timer(evutil_socket_t fd, short what, void *arg)
 		if (!peer_keepalive(p, now))
 			return;
 	} else if (p->state == PEER_LINGER) {
+		if (!p->refused && now >= p->started + PEERS_LINGER_HELLO)
+			peer_refuse_final(p);
 		if (now >= p->started + PEERS_LINGER) {
 			peer_close(p, LOG_DEBUG, "refused (no room)");
 			return;

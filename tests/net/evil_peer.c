@@ -11,6 +11,26 @@
  * fast, and nothing worse. Exits 0 if the node behaved, 1 if not, 2 on
  * bad usage; prints one line saying why either way.
  *
+ * Scenarios (what we send: what the node must do):
+ *   version    msg1 of version 2: close within 3 s, sending nothing
+ *   garbage    4 KiB of random bytes for msg1: the same
+ *   badsig     a msg3 that opens but whose signature is wrong: the same
+ *   truncated  half a frame, then silence: close within 10 s
+ *   class      frame class 7: close within 3 s
+ *   replay     one PING frame twice: close within 3 s
+ *   padding    nonzero padding under a valid tag: close within 3 s
+ *   type       message type 99: close within 3 s
+ *   ping       a PING: PONG with its cookie (the control case)
+ *   flood      20000 REQUESTs, reading all: finish within 60 s, the
+ *              link up and answering or closed
+ *   noread     REQUESTs for the block ARG (hex routing key), never
+ *              reading: close (the queue cap) within 30 s
+ *   badblock   unasked DATA (ignore or close), a random INSERT (answer),
+ *              then, waiting up to ARG s for the node's REQUEST, DATA
+ *              that does not match its key: close
+ *   relay      wait up to ARG s for a REQUEST: the node still routes
+ *   slowloris  ARG silent connections held: a new peer still links
+ *
  * Every bad frame is checked against our own opener first (the frame
  * fails in link_frame_open() or link_msg_decode() exactly the intended
  * way), so a pass means the node refused that flaw and not another.
@@ -20,7 +40,6 @@
  * ends the program if all of that were wrong.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -560,7 +579,10 @@ evil_link_up(struct evil *e, const char **why)
 		return -1;
 	}
 	if (m.type != LINK_MSG_HELLO) {
-		*why = "the node's first frame is not HELLO";
+		/* A full node sends a newcomer PEERS only, then closes. */
+		*why = m.type == LINK_MSG_PEERS ? "the node has no room for us "
+		    "(PEERS without HELLO)" : "the node's first frame is not "
+		    "HELLO";
 		return -1;
 	}
 	return 0;

@@ -18,7 +18,7 @@ header() { tr -d '\r' < "$TMP/h" | awk -v k="$1" 'tolower($0) ~ "^" tolower(k) "
 
 code=$(get "$A/")
 [ "$code" = 200 ] && header Content-Type | grep -q '^text/html' &&
-    grep -q "$("$UMBRA" status --datadir "$N" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["identity"])')" "$TMP/b"
+    grep -qF -- "$("$UMBRA" status --datadir "$N" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["identity"])')" "$TMP/b"
 ok $? "GET / is an HTML status page naming the node's identity"
 grep -q '<h2>Store</h2>' "$TMP/b" && grep -q '<h2>Peers</h2>' "$TMP/b"
 ok $? "the status page shows peers and store"
