@@ -349,6 +349,8 @@ evil_make_msg3(const struct evil *e, const uint8_t e_sk[32],
 		plain[LINK_PUBLICKEYBYTES + 7] ^= 0x01;
 	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, plain,
 	    sizeof(plain), h2, 32, NULL, nonce0, k_i);
+	sodium_memzero(dh, sizeof(dh));
+	sodium_memzero(k_i, sizeof(k_i));
 	return 0;
 }
 
@@ -372,13 +374,10 @@ evil_handshake(struct evil *e, bool badsig, const char **why)
 	*why = "internal: link_hs_init failed";
 	if (link_hs_init_with_ephemeral(&hs, e->sk, e->pk,
 	    pinned ? pin : NULL, e_sk, msg1) != 0)
-		return -1;
+		goto fail;
 	*why = "the node closed the link or timed out during the handshake";
 	if (evil_send_all(e, msg1, sizeof(msg1), deadline) != 0 ||
 	    evil_recv_all(e, msg2, sizeof(msg2), deadline) != 0)
-		goto fail;
-	*why = "internal: msg3 made by hand differs from link.c's";
-	if (evil_make_msg3(e, e_sk, msg1, msg2, false, mine) != 0)
 		goto fail;
 	rc = link_hs_read_msg2(&hs, msg2, sizeof(msg2), msg3, &e->keys);
 	*why = rc == LINK_EPIN ? "the node is not the identity in its address" :
@@ -386,7 +385,8 @@ evil_handshake(struct evil *e, bool badsig, const char **why)
 	if (rc != 0)
 		goto fail;
 	*why = "internal: msg3 made by hand differs from link.c's";
-	if (memcmp(mine, msg3, sizeof(msg3)) != 0 || (badsig &&
+	if (evil_make_msg3(e, e_sk, msg1, msg2, false, mine) != 0 ||
+	    memcmp(mine, msg3, sizeof(msg3)) != 0 || (badsig &&
 	    evil_make_msg3(e, e_sk, msg1, msg2, true, msg3) != 0))
 		goto fail;
 	sodium_memzero(e_sk, sizeof(e_sk));
@@ -500,6 +500,10 @@ evil_expect(struct evil *e, uint32_t want, double deadline, struct link_msg *m)
 	int rc;
 
 	for (;;) {
+		/* A node that never stops talking must not hold us past the
+		 * deadline either. */
+		if (evil_now() >= deadline)
+			return EVIL_IO_TIMEOUT;
 		slice = evil_now() + 0.5;
 		rc = evil_next_msg(e, slice < deadline ? slice : deadline, m);
 		if (rc == EVIL_IO_OK && m->type < 32 &&
@@ -532,9 +536,9 @@ evil_await_close(struct evil *e, double start, double secs, double *took)
 
 	do
 		rc = evil_next_msg(e, start + secs, &m);
-	while (rc == EVIL_IO_OK);
+	while (rc == EVIL_IO_OK && evil_now() < start + secs);
 	*took = evil_now() - start;
-	return rc;
+	return rc == EVIL_IO_OK ? EVIL_IO_TIMEOUT : rc;
 }
 
 /* Before the link is up nothing can be opened: discards raw bytes until
@@ -550,6 +554,8 @@ evil_await_close_raw(struct evil *e, double start, double secs, double *took,
 	for (;;) {
 		r = recv(e->fd, buf, sizeof(buf), 0);
 		*took = evil_now() - start;
+		if (r > 0 && *took > secs)	/* talking is not closing */
+			return -1;
 		if (r > 0) {
 			*bytes += (size_t)r;
 			continue;
@@ -676,11 +682,6 @@ evil_close(struct evil *e, double t0, double secs, int send_rc,
 	return evil_verdict(true, "closed %.2f s after %s", took, what);
 }
 
-#define EVIL_LINK_UP(e, why) do {					\
-	if (evil_link_up((e), &(why)) != 0)				\
-		return evil_verdict(false, "link not up: %s", (why));	\
-} while (0)
-
 /* ---- the handshake scenarios ---- */
 
 static int
@@ -746,7 +747,8 @@ evil_truncated(struct evil *e, const char *arg)
 	double t0;
 
 	(void)arg;
-	EVIL_LINK_UP(e, why);
+	if (evil_link_up(e, &why) != 0)
+		return evil_verdict(false, "link not up: %s", why);
 	if (link_frame_seal(&e->keys, LINK_MSG_PING, body, sizeof(body),
 	    frame, sizeof(frame), &n) != 0)
 		return evil_verdict(false, "internal: cannot seal");
@@ -764,7 +766,8 @@ evil_class(struct evil *e, const char *arg)
 	double t0;
 
 	(void)arg;
-	EVIL_LINK_UP(e, why);
+	if (evil_link_up(e, &why) != 0)
+		return evil_verdict(false, "link not up: %s", why);
 	randombytes_buf(frame, sizeof(frame));
 	frame[0] = 7;
 	if (!evil_selfcheck(e, frame, sizeof(frame), e->keys.send_ctr,
@@ -786,7 +789,8 @@ evil_replay(struct evil *e, const char *arg)
 	int rc;
 
 	(void)arg;
-	EVIL_LINK_UP(e, why);
+	if (evil_link_up(e, &why) != 0)
+		return evil_verdict(false, "link not up: %s", why);
 	randombytes_buf(body, sizeof(body));
 	if (link_frame_seal(&e->keys, LINK_MSG_PING, body, sizeof(body),
 	    frame, sizeof(frame), &n) != 0 ||
@@ -822,7 +826,8 @@ evil_padding(struct evil *e, const char *arg)
 	double t0;
 
 	(void)arg;
-	EVIL_LINK_UP(e, why);
+	if (evil_link_up(e, &why) != 0)
+		return evil_verdict(false, "link not up: %s", why);
 	memset(plain, 0, sizeof(plain));
 	plain[0] = LINK_MSG_PING;
 	wire_put_u16(plain + 1, 8);
@@ -851,7 +856,8 @@ evil_type(struct evil *e, const char *arg)
 	double t0;
 
 	(void)arg;
-	EVIL_LINK_UP(e, why);
+	if (evil_link_up(e, &why) != 0)
+		return evil_verdict(false, "link not up: %s", why);
 	randombytes_buf(body, sizeof(body));
 	if (link_frame_seal(&e->keys, 99, body, sizeof(body), frame,
 	    sizeof(frame), &n) != 0 ||
@@ -874,7 +880,8 @@ evil_ping(struct evil *e, const char *arg)
 	int rc;
 
 	(void)arg;
-	EVIL_LINK_UP(e, why);
+	if (evil_link_up(e, &why) != 0)
+		return evil_verdict(false, "link not up: %s", why);
 	e->answer_ping = true;
 	if (evil_greet(e) != 0)
 		return evil_verdict(false, "cannot send HELLO and PEERS");
@@ -899,15 +906,16 @@ evil_ping(struct evil *e, const char *arg)
 
 /* ---- load ---- */
 
-/* Reads every frame the socket holds now, without waiting. */
+/* Reads the frames the socket holds now (at most 1024), without
+ * waiting. */
 static int
 evil_read_ready(struct evil *e)
 {
 	struct link_msg m;
-	int rc;
+	int rc = EVIL_IO_OK;
 
-	while ((rc = evil_next_msg(e, 0, &m)) == EVIL_IO_OK)
-		;
+	for (int i = 0; i < 1024 && rc == EVIL_IO_OK; i++)
+		rc = evil_next_msg(e, 0, &m);
 	return rc == EVIL_IO_TIMEOUT ? EVIL_IO_OK : rc;
 }
 
@@ -1011,7 +1019,8 @@ evil_flood(struct evil *e, const char *arg)
 	int rc;
 
 	(void)arg;
-	EVIL_LINK_UP(e, why);
+	if (evil_link_up(e, &why) != 0)
+		return evil_verdict(false, "link not up: %s", why);
 	e->answer_ping = true;
 	if (evil_greet(e) != 0)
 		return evil_verdict(false, "cannot send HELLO and PEERS");
@@ -1075,7 +1084,8 @@ evil_noread(struct evil *e, const char *arg)
 	    sodium_hex2bin(m.request.rkey, LINK_RKEY_BYTES, arg, strlen(arg),
 	    NULL, NULL, NULL) != 0)
 		return evil_verdict(false, "ARG must be a routing key in hex");
-	EVIL_LINK_UP(e, why);
+	if (evil_link_up(e, &why) != 0)
+		return evil_verdict(false, "link not up: %s", why);
 	if (evil_greet(e) != 0)
 		return evil_verdict(false, "cannot send HELLO and PEERS");
 	t0 = last = evil_now();
@@ -1188,7 +1198,8 @@ evil_badblock(struct evil *e, const char *arg)
 
 	if (wait < 0)
 		return evil_verdict(false, "ARG: seconds to wait, 1 to 60");
-	EVIL_LINK_UP(e, why);
+	if (evil_link_up(e, &why) != 0)
+		return evil_verdict(false, "link not up: %s", why);
 	e->answer_ping = true;
 	if (evil_greet(e) != 0)
 		return evil_verdict(false, "cannot send HELLO and PEERS");
@@ -1232,7 +1243,8 @@ evil_relay(struct evil *e, const char *arg)
 
 	if (wait < 0)
 		return evil_verdict(false, "ARG: seconds to wait, 1 to 60");
-	EVIL_LINK_UP(e, why);
+	if (evil_link_up(e, &why) != 0)
+		return evil_verdict(false, "link not up: %s", why);
 	e->answer_ping = true;
 	if (evil_greet(e) != 0)
 		return evil_verdict(false, "cannot send HELLO and PEERS");
