@@ -431,8 +431,10 @@ client_put_answer(struct client *c)
 		    "valid URI");
 	} else {
 		if (json_is_true(json_object_get(doc, "pending")))
-			client_fail(c, 0, "warning: no peers yet; the document "
-			    "is kept on this node and is not yet in the network");
+			client_fail(c, 0, "warning: the document is kept on "
+			    "this node and is not yet in the network (no peers, "
+			    "or they have not all acknowledged it); the node "
+			    "inserts it as soon as it can");
 		printf("%s\n", uri);
 		if (fflush(stdout) != 0 || ferror(stdout))
 			rc = client_fail(c, CLIENT_EFAIL, "cannot write the URI: %s",

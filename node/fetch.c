@@ -51,6 +51,8 @@ fetch_slot_clear(struct fetch_slot *s)
 {
 	if (s->state == SLOT_WAIT)
 		relay_cancel(s->f->node->relay, s->id);
+	if (s->block != NULL)
+		s->f->node->fetch_blocks--;
 	free(s->block);
 	s->block = NULL;
 	s->state = SLOT_FREE;
@@ -80,6 +82,7 @@ fetch_slot_start(struct fetch *f, struct fetch_slot *s,
 	s->first_try = util_now();
 	if ((s->block = malloc(CHK_BLOCK_SIZE)) == NULL)
 		return -1;
+	f->node->fetch_blocks++;
 	if (store_get_block(f->node->store, ref->rkey, s->block, NULL) == 0) {
 		s->state = SLOT_HAVE;
 		return 0;
@@ -89,7 +92,8 @@ fetch_slot_start(struct fetch *f, struct fetch_slot *s,
 }
 
 /* Starts every block of the window the decoder will want that has no
- * slot yet. */
+ * slot yet. Past FETCH_BLOCKS_MAX blocks in all gets, only the block
+ * wanted now: many gets at once share the memory, each still moves. */
 static void
 fetch_pump(struct fetch *f)
 {
@@ -99,6 +103,8 @@ fetch_pump(struct fetch *f)
 	for (size_t i = 0; i < n; i++) {
 		if (fetch_slot_find(f, refs[i].rkey) != NULL)
 			continue;
+		if (i > 0 && f->node->fetch_blocks >= FETCH_BLOCKS_MAX)
+			return;
 		while (j < FETCH_WINDOW && f->slot[j].state != SLOT_FREE)
 			j++;
 		if (j == FETCH_WINDOW)

@@ -11,7 +11,9 @@
  * lacks is requested from the network (node/relay.h); once one is, the
  * next FETCH_WINDOW blocks the decoder will want are requested in
  * parallel, and each arrives into its slot of the window, so memory is
- * bounded by FETCH_WINDOW blocks whatever the document's size. A block
+ * bounded by FETCH_WINDOW blocks whatever the document's size (and by
+ * FETCH_BLOCKS_MAX for all gets together: past it a get asks only for
+ * the block it needs now). A block
  * that is not found is asked again, by another first hop, up to
  * FETCH_TRIES times while its first try is under FETCH_RETRY_FOR seconds
  * old; so a document that cannot be had fails within about
@@ -33,6 +35,7 @@
 #include "crypto/chk.h"
 
 #define FETCH_WINDOW 32
+#define FETCH_BLOCKS_MAX 512	/* blocks held by all gets (16 MiB) */
 #define FETCH_TRIES 3
 #define FETCH_RETRY_FOR 50.0
 #define FETCH_AGAIN (-2)

@@ -43,6 +43,7 @@ struct node {
 	struct event *sig[2];		/* SIGINT, SIGTERM */
 	double started;			/* util_now() at start */
 	unsigned puts_active;
+	size_t fetch_blocks;		/* held by gets (fetch.h) */
 	bool release_wanted;		/* a put failed: release TEMP blocks */
 	bool release_queued;		/* ... and the job to do it is queued */
 	struct node_counters count;
