@@ -232,7 +232,7 @@ api_status_requests(const struct node_counters *c)
 static json_t *
 api_status_routing(const struct relay_counters *c, size_t table)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "requests_in", (json_int_t)c->requests_in,
 	    "served_from_store", (json_int_t)c->served,
 	    "inserts_in", (json_int_t)c->inserts_in,
@@ -242,6 +242,7 @@ api_status_routing(const struct relay_counters *c, size_t table)
 	    "local_stored", (json_int_t)c->local_stored,
 	    "bad_blocks", (json_int_t)c->bad_blocks,
 	    "cached", (json_int_t)c->kept,
+	    "flood_drops", (json_int_t)c->flood_drops,
 	    "ids_in_table", (json_int_t)table);
 }
 

@@ -43,6 +43,7 @@
 #define PEERS_HS_MAX 64		/* inbound handshakes in progress */
 #define PEERS_LINGER 5.0	/* s a refused newcomer has to read PEERS */
 #define PEERS_LINGER_HELLO 2.0	/* s to wait for a lingering peer's HELLO */
+#define PEERS_NEWCOMER_EVERY 5.0	/* s between slots made for newcomers */
 #define PEERS_READ_CHUNK (256 * 1024)
 #define PEERS_READ_BUDGET (1024 * 1024)	/* per callback: fairness */
 #define PEERS_ACCEPT_BUDGET 64	/* accept() calls per callback */
@@ -80,6 +81,7 @@ struct peer {
 	bool announced;		/* cb->up was called: cb->down is owed */
 	bool shut;		/* LINGER: our half is shut down */
 	bool refused;		/* LINGER: no room for it after all */
+	bool newcomer;		/* took a slot as a newcomer with no links */
 	bool pinned;
 	uint8_t pin[LINK_PUBLICKEYBYTES];
 	struct event *rev, *wev, *timer;
@@ -116,6 +118,7 @@ struct peers {
 	void *arg;
 	const struct identity *id;
 	unsigned max_peers;
+	double last_newcomer;	/* a slot was last made for a newcomer */
 	char *path;		/* DIR/peers */
 	int listen_fd;
 	uint16_t listen_port;
@@ -913,25 +916,49 @@ peer_pick_victim(struct peers *ps)
 	return best;
 }
 
+/* Slots held by links that came in as newcomers and still claim no
+ * other link: nobody can check the claim, and identities are free. */
+static size_t
+peers_newcomer_slots(const struct peers *ps)
+{
+	size_t n = 0;
+
+	for (const struct peer *o = ps->links; o != NULL; o = o->next)
+		if (o->state == PEER_UP && !o->closing && o->newcomer &&
+		    o->nfoaf == 0)
+			n++;
+	return n;
+}
+
 /*
  * A refused peer's first words. A newcomer with no link at all would
  * otherwise find every node of a saturated network full and never join
  * (a node restarted after its peers filled up their slots): it gets a
  * slot, and the peer that has the most other links gives up its link to
- * us. Anyone else is refused.
+ * us. Since anyone can claim to have no links, such slots are bounded: a
+ * quarter of them (at least one) while their holders still claim none,
+ * one taken every PEERS_NEWCOMER_EVERY seconds; so fresh identities
+ * cannot push out every honest link. Anyone else is refused.
  */
 static void
 peer_linger_msg(struct peer *p, const struct link_msg *m)
 {
+	struct peers *ps = p->ps;
+	size_t cap = ps->max_peers / 4 > 1 ? ps->max_peers / 4 : 1;
+	double now = util_now();
 	struct peer *victim;
 
 	if (p->refused)
 		return;
 	if (m->type != LINK_MSG_HELLO || m->hello.npeers != 0 ||
-	    (victim = peer_pick_victim(p->ps)) == NULL) {
+	    peers_newcomer_slots(ps) >= cap ||
+	    now - ps->last_newcomer < PEERS_NEWCOMER_EVERY ||
+	    (victim = peer_pick_victim(ps)) == NULL) {
 		peer_refuse_final(p);
 		return;
 	}
+	ps->last_newcomer = now;
+	p->newcomer = true;
 	peer_close(victim, LOG_INFO, "making room for a newcomer with no "
 	    "links");
 	peer_set_up(p);
@@ -1435,6 +1462,20 @@ peers_count_state(const struct peers *ps, bool inbound,
 	return n;
 }
 
+/* The inbound handshake that has waited longest. */
+static struct peer *
+peers_oldest_hs(struct peers *ps)
+{
+	struct peer *old = NULL;
+
+	for (struct peer *p = ps->links; p != NULL; p = p->next)
+		if (!p->closing && p->inbound && (p->state == PEER_WAIT_MSG1 ||
+		    p->state == PEER_WAIT_MSG3) &&
+		    (old == NULL || p->started < old->started))
+			old = p;
+	return old;
+}
+
 static void
 peers_accept_one(struct peers *ps, int fd, const struct sockaddr_storage *ss)
 {
@@ -1442,13 +1483,14 @@ peers_accept_one(struct peers *ps, int fd, const struct sockaddr_storage *ss)
 	struct peer *p;
 
 	peers_format(ss, peers_sa_port(ss), addr, sizeof(addr));
+	/* Full of handshakes: the oldest goes, not the newcomer. A real
+	 * peer's handshake takes a round trip, so silent sockets held open
+	 * to lock peers out are pushed out by the peers they would lock
+	 * out. */
 	if (peers_count_state(ps, true, PEER_WAIT_MSG1, PEER_WAIT_MSG3) >=
-	    PEERS_HS_MAX) {
-		log_debug("refusing %s: %d handshakes in progress", addr,
-		    PEERS_HS_MAX);
-		close(fd);
-		return;
-	}
+	    PEERS_HS_MAX && (p = peers_oldest_hs(ps)) != NULL)
+		peer_close(p, LOG_DEBUG, "handshake pushed out by a newer one "
+		    "(%d in progress)", PEERS_HS_MAX);
 	if (peers_socket_setup(fd) != 0 || (p = peer_new(ps, fd, true)) ==
 	    NULL) {
 		log_warn("cannot take a link from %s: %s", addr,

@@ -20,6 +20,8 @@
 /* Actions one call may see: route_tick() and route_peer_remove() are
  * called again while more is due. */
 #define RELAY_ACTIONS 64
+/* Refusals a minute (past its share) after which a peer is dropped. */
+#define RELAY_FLOOD_DROP (4 * ROUTE_PEER_SHARE)
 
 /* A local request or insert, or a relayed insert's block. */
 struct relay_item {
@@ -43,6 +45,13 @@ struct relay_keep {
 	size_t n;
 };
 
+/* A link as routing sees it: who, and how hard it pushes. */
+struct relay_link {
+	struct peer *p;
+	double since;		/* start of the refusal count */
+	uint32_t refused;	/* past its share, since `since` */
+};
+
 struct relay {
 	struct node *node;
 	struct route *route;
@@ -51,7 +60,7 @@ struct relay {
 	struct relay_item *oldest, *newest;
 	struct relay_item *done_head, *done_tail;
 	size_t held;				/* items with a block */
-	struct peer *links[CONFIG_MAX_LINKS];
+	struct relay_link links[CONFIG_MAX_LINKS];
 	size_t nlinks;
 	struct relay_keep keep[2];
 	int fill;				/* keep[fill] fills */
@@ -218,13 +227,53 @@ relay_expire(struct relay *r, double now)
 
 /* ---- links ---- */
 
+static struct relay_link *
+relay_link_of(struct relay *r, const struct peer *p)
+{
+	for (size_t i = 0; i < r->nlinks; i++)
+		if (r->links[i].p == p)
+			return &r->links[i];
+	return NULL;
+}
+
 static struct peer *
 relay_link(const struct relay *r, uint32_t handle)
 {
 	for (size_t i = 0; i < r->nlinks; i++)
-		if (peer_handle(r->links[i]) == handle)
-			return r->links[i];
+		if (peer_handle(r->links[i].p) == handle)
+			return r->links[i].p;
 	return NULL;
+}
+
+/*
+ * A peer past its share of the routing table is refused by the engine
+ * (RNF). One that keeps pushing is flooding: logged when it starts, and
+ * dropped past RELAY_FLOOD_DROP refusals a minute, so it stops costing
+ * the work of reading and refusing. Returns true if p was dropped.
+ */
+static bool
+relay_flood_check(struct relay *r, struct peer *p)
+{
+	struct relay_link *l;
+	double now;
+
+	if (route_peer_live(r->route, peer_handle(p)) < ROUTE_PEER_SHARE ||
+	    (l = relay_link_of(r, p)) == NULL)
+		return false;
+	now = util_now();
+	if (now - l->since > 60.0) {
+		l->since = now;
+		l->refused = 0;
+	}
+	if (l->refused++ == 0)
+		log_info("peer %s at %s has %d requests in flight here, its "
+		    "share: refusing more", peer_name(p), peer_address(p),
+		    ROUTE_PEER_SHARE);
+	if (l->refused < RELAY_FLOOD_DROP)
+		return false;
+	r->count.flood_drops++;
+	peers_drop(p, "flooding: refused too many requests in a minute");
+	return true;
 }
 
 /* ---- the engine's clock ---- */
@@ -453,6 +502,8 @@ relay_on_request(struct relay *r, struct peer *p, const struct link_msg *m)
 		(void)peers_send(p, &d);
 		return;
 	}
+	if (relay_flood_check(r, p))
+		return;
 	n = route_request(r->route, util_now(), peer_handle(p),
 	    m->request.id, m->request.rkey, m->request.htl, a,
 	    ROUTE_ACTIONS_MAX);
@@ -470,7 +521,8 @@ relay_on_insert(struct relay *r, struct peer *p, const struct link_msg *m)
 	size_t n;
 
 	r->count.inserts_in++;
-	if (chk_block_rkey(m->insert.block, rkey) != 0)
+	if (relay_flood_check(r, p) ||
+	    chk_block_rkey(m->insert.block, rkey) != 0)
 		return;
 	if (relay_item_find(r, m->insert.id) == NULL) {
 		if (r->held >= RELAY_HELD_MAX ||
@@ -568,7 +620,8 @@ relay_peer_up(struct relay *r, struct peer *p)
 		    rc);
 		return;
 	}
-	r->links[r->nlinks++] = p;
+	memset(&r->links[r->nlinks], 0, sizeof(r->links[0]));
+	r->links[r->nlinks++].p = p;
 }
 
 void
@@ -578,7 +631,7 @@ relay_peer_down(struct relay *r, struct peer *p)
 	double now = util_now();
 	size_t n, i;
 
-	for (i = 0; i < r->nlinks && r->links[i] != p; i++)
+	for (i = 0; i < r->nlinks && r->links[i].p != p; i++)
 		;
 	if (i == r->nlinks)
 		return;

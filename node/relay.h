@@ -16,7 +16,10 @@
  *   - blocks to keep go to the store thread in batches (group commit), at
  *     most RELAY_KEEP_MAX waiting: caching is best effort, and a node that
  *     cannot keep up skips it rather than grow;
- *   - HTL coins are tossed once per link.
+ *   - HTL coins are tossed once per link;
+ *   - a peer past its share of the routing table (ROUTE_PEER_SHARE) is
+ *     refused by the engine; the relay logs it, and drops a peer refused
+ *     RELAY_FLOOD_DROP times in a minute.
  *
  * Local work: relay_request() fetches a block by routing key,
  * relay_insert() sends one into the network. Each calls fn(arg, status,
@@ -52,6 +55,7 @@ struct relay_counters {
 	uint64_t local_inserts, local_stored;
 	uint64_t bad_blocks;	/* blocks that failed verification */
 	uint64_t kept, keep_skipped;
+	uint64_t flood_drops;	/* links dropped for flooding */
 };
 
 typedef void (*relay_done_fn)(void *arg, int status, const uint8_t *block);

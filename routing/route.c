@@ -41,6 +41,7 @@ struct route_entry {
 	bool local;
 	bool accepted;		/* the peer asked now sent ACCEPTED */
 	bool ended;		/* answered; kept for loop detection */
+	struct route_entry *eprev, *enext;	/* ended list, oldest first */
 };
 
 struct route_peer {
@@ -52,6 +53,7 @@ struct route_peer {
 	double foaf[ROUTE_FOAF_MAX];
 	struct route_entry *waiting;	/* ids waiting on this peer */
 	struct route_entry *upstream;	/* ids this peer sent us */
+	size_t nlive;			/* ... not ended yet */
 };
 
 struct route {
@@ -64,6 +66,7 @@ struct route {
 	size_t count;
 	struct route_entry **heap;
 	size_t heap_len, heap_cap;
+	struct route_entry *ended_head, *ended_tail;
 };
 
 /* ---- small helpers ---- */
@@ -275,6 +278,7 @@ route_entry_new(struct route *r, double now, uint64_t id,
 	e->wait_slot = -1;
 	e->htl = ROUTE_HTL_MAX;
 	if (from_slot >= 0) {
+		r->peers[from_slot].nlive++;
 		e->unext = r->peers[from_slot].upstream;
 		if (e->unext != NULL)
 			e->unext->uprev = e;
@@ -300,6 +304,18 @@ route_entry_free(struct route *r, struct route_entry *e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
 	r->count--;
+	if (e->ended) {
+		if (e->eprev != NULL)
+			e->eprev->enext = e->enext;
+		else
+			r->ended_head = e->enext;
+		if (e->enext != NULL)
+			e->enext->eprev = e->eprev;
+		else
+			r->ended_tail = e->eprev;
+	} else if (e->from_slot >= 0) {
+		r->peers[e->from_slot].nlive--;
+	}
 	route_list_unlink_wait(r, e);
 	route_list_unlink_upstream(r, e);
 	r->heap_len--;
@@ -409,7 +425,15 @@ route_finish(struct route *r, struct route_entry *e, enum route_msg msg,
     size_t *n)
 {
 	route_stop_waiting(r, e);
+	if (e->from_slot >= 0)
+		r->peers[e->from_slot].nlive--;
 	e->ended = true;
+	e->eprev = r->ended_tail;
+	if (r->ended_tail != NULL)
+		r->ended_tail->enext = e;
+	else
+		r->ended_head = e;
+	r->ended_tail = e;
 	if (e->local)
 		route_emit(out, n, ROUTE_DONE, ROUTE_LOCAL, route_kind(e->insert),
 		    e, 0, (int)status, false);
@@ -604,6 +628,7 @@ route_peer_remove(struct route *r, double now, route_peer_t p,
 	}
 	while (peer->upstream != NULL)
 		route_list_unlink_upstream(r, peer->upstream);
+	peer->nlive = 0;
 	peer->used = false;
 	r->npeers--;
 	return route_tick(r, now, out, max);
@@ -636,10 +661,15 @@ route_start(struct route *r, double now, route_peer_t from, uint64_t id,
 			    &tmp, 0, 0, false);
 		return NULL;
 	}
+	/* Ended ids are kept only to answer a looping copy with LOOP: the
+	 * oldest of them makes room for a live one. */
+	if (r->count >= ROUTE_TABLE_MAX && r->ended_head != NULL)
+		route_entry_free(r, r->ended_head);
 	if (r->count >= ROUTE_TABLE_MAX ||
+	    (s >= 0 && r->peers[s].nlive >= ROUTE_PEER_SHARE) ||
 	    (e = route_entry_new(r, now, id, rkey, s, insert)) == NULL) {
-		/* Full (or out of memory): refuse without spending HTL, so
-		 * the sender tries elsewhere. */
+		/* Full, the sender's share used up, or out of memory: refuse
+		 * without spending HTL, so the sender tries elsewhere. */
 		if (s < 0)
 			route_emit(out, n, ROUTE_DONE, ROUTE_LOCAL,
 			    route_kind(insert), &tmp, 0, ROUTE_STATUS_REFUSED,
@@ -823,6 +853,14 @@ double
 route_next_wake(const struct route *r)
 {
 	return r->heap_len > 0 ? r->heap[0]->deadline : INFINITY;
+}
+
+size_t
+route_peer_live(const struct route *r, route_peer_t p)
+{
+	int s = route_slot_find(r, p);
+
+	return s < 0 ? 0 : r->peers[s].nlive;
 }
 
 size_t

@@ -42,10 +42,15 @@
  * on peer input.
  *
  * Table. Each id is kept for ROUTE_LIFETIME seconds from its arrival, also
- * after it has ended (so a looping copy still gets LOOP). At most
- * ROUTE_TABLE_MAX ids are kept; beyond that a peer's new REQUEST or INSERT
- * is answered RNF with its htl unchanged (so the sender tries another
- * peer) and a local one ends with DONE ROUTE_STATUS_REFUSED. The engine's
+ * after it has ended (so a looping copy still gets LOOP), except that when
+ * ROUTE_TABLE_MAX ids are kept the oldest ended one makes room for a new
+ * one: ended ids bound nothing but loop detection, and keeping them all
+ * would cap a node at ROUTE_TABLE_MAX ids a minute. Live ids are bounded
+ * twice: ROUTE_TABLE_MAX in all, and ROUTE_PEER_SHARE sent by any one
+ * peer, so one peer's flood cannot fill the table for everyone. Past
+ * either, a peer's new REQUEST or INSERT is answered RNF with its htl
+ * unchanged (so the sender tries another peer) and a local one ends with
+ * DONE ROUTE_STATUS_REFUSED. The engine's
  * memory is O(peers + ids); each event costs O(1) table work plus a scan
  * of the peers (at most ROUTE_PEERS_MAX, each with <= ROUTE_FOAF_MAX FOAF
  * locations); timers sit in a binary heap.
@@ -80,6 +85,7 @@
 #define ROUTE_FOAF_MAX 32	/* FOAF locations per peer (HELLO carries 32) */
 #define ROUTE_PEERS_MAX 256	/* connected peers */
 #define ROUTE_TABLE_MAX 4096	/* ids in the table, live and ended */
+#define ROUTE_PEER_SHARE 512	/* live ids one peer may have sent us */
 #define ROUTE_TRIES_MAX 32	/* peers tried per id */
 #define ROUTE_ACTIONS_MAX 3	/* actions one event call may emit */
 #define ROUTE_RKEY_SIZE 32
@@ -216,6 +222,10 @@ size_t route_tick(struct route *r, double now, struct route_action *out,
 
 /* Absolute time of the next deadline, or INFINITY when there is none. */
 double route_next_wake(const struct route *r);
+
+/* Live ids peer p sent us (0 for an unknown peer): the node watches it
+ * to name a peer that floods. */
+size_t route_peer_live(const struct route *r, route_peer_t p);
 
 /* Ids in the table (live and ended), for tests and status. */
 size_t route_table_count(const struct route *r);

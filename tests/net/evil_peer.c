@@ -30,6 +30,7 @@
  *              that does not match its key: close
  *   relay      wait up to ARG s for a REQUEST: the node still routes
  *   slowloris  ARG silent connections held: a new peer still links
+ *   hold       claim no links (an empty HELLO) and hold the link ARG s
  *
  * Every bad frame is checked against our own opener first (the frame
  * fails in link_frame_open() or link_msg_decode() exactly the intended
@@ -1325,6 +1326,41 @@ done:
 	    "%s%s", n, ok ? "links and gets PONG" : "cannot link: ", why);
 }
 
+/*
+ * A newcomer that claims to have no links (HELLO with no peers; nobody
+ * can check) and holds its link ARG s, answering PINGs: what an attacker
+ * does with many fresh identities to take every slot of a node. Passes
+ * if the node keeps us linked; hostile.sh checks what that cost others.
+ */
+static int
+evil_hold(struct evil *e, const char *arg)
+{
+	double secs = evil_secs(arg), t0;
+	struct link_msg m;
+	const char *why;
+	int rc;
+
+	if (secs < 0)
+		return evil_verdict(false, "ARG: seconds to hold, 1 to 60");
+	if (evil_handshake(e, false, &why) != 0)
+		return evil_verdict(false, "handshake: %s", why);
+	/* A full node sends PEERS and waits for our HELLO before HELLO. */
+	e->answer_ping = true;
+	if (evil_greet(e) != 0)
+		return evil_verdict(false, "cannot send HELLO and PEERS");
+	rc = evil_expect(e, EVIL_BIT(LINK_MSG_HELLO), evil_now() + 5.0, &m);
+	if (rc != EVIL_IO_OK)
+		return evil_verdict(false, "no HELLO from the node: %s",
+		    rc == EVIL_IO_BAD ? e->why_bad : evil_io_str(rc));
+	t0 = evil_now();
+	rc = evil_expect(e, 0, t0 + secs, &m);
+	if (rc != EVIL_IO_TIMEOUT)
+		return evil_verdict(false, "lost the link after %.1f s: %s",
+		    evil_now() - t0, rc == EVIL_IO_BAD ? e->why_bad :
+		    evil_io_str(rc));
+	return evil_verdict(true, "held a slot for %.0f s", secs);
+}
+
 /* ---- the table and main ---- */
 
 static const struct evil_scenario {
@@ -1345,6 +1381,7 @@ static const struct evil_scenario {
 	{ "badblock", evil_badblock },
 	{ "relay", evil_relay },
 	{ "slowloris", evil_slowloris },
+	{ "hold", evil_hold },
 };
 
 /* evil_peer rkey URI: the routing key of the URI's root, in hex. */

@@ -28,6 +28,13 @@ import json, sys
 print(len(json.load(sys.stdin)["peers"]))' 2>/dev/null || echo -1
 }
 
+# identity DIR: the public key of the node in DIR, base64url.
+identity() {
+	"$UMBRA" status --datadir "$1" --json 2>/dev/null | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["identity"])'
+}
+
 # has_peer DIR IDENTITY: the node in DIR lists IDENTITY among its peers.
 has_peer() {
 	"$UMBRA" status --datadir "$1" --json 2>/dev/null | python3 -c '
@@ -88,8 +95,7 @@ start_node "$B" --peer "$ADDR"; ok $? "node B starts with --peer A"
 PID_B=$NODE_PID
 wait_for 20 at_least_one_peer "$A" && wait_for 20 at_least_one_peer "$B"
 ok $? "A and B are linked within 20 s"
-ID_B=$("$UMBRA" status --datadir "$B" --json 2>/dev/null |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["identity"])')
+ID_B=$(identity "$B")
 
 head -c $((1024 * 1024)) /dev/urandom > "$TMP/doc"
 URI=$("$UMBRA" put --datadir "$A" "$TMP/doc" 2>/dev/null)
@@ -157,5 +163,49 @@ stop_node "$PID_B"; ok $? "B stops cleanly"
 stop_node "$PID_A"; ok $? "A stops cleanly"
 check_node_log "$A.log"
 check_node_log "$B.log"
+
+# ---- eclipse: fresh identities that claim to have no links ----
+# A full node gives a newcomer with no links a slot, closing the link of
+# a peer that has others. Nobody can check the claim, and identities are
+# free: two of them must not take both slots of E (--max-peers 2) from
+# F and G, linked to E and to each other.
+E=$TMP/e
+F=$TMP/f
+G=$TMP/g
+mkdir -p "$E" "$F" "$G"
+start_node "$E" --max-peers 2; rc=$?
+PID_E=$NODE_PID
+wait_for 10 test -s "$E/address" || rc=1
+start_node "$G" --peer "$(cat "$E/address")" || rc=1
+PID_G=$NODE_PID
+wait_for 10 test -s "$G/address" || rc=1
+start_node "$F" --peer "$(cat "$E/address")" --peer "$(cat "$G/address")" ||
+    rc=1
+PID_F=$NODE_PID
+ok $rc "E (--max-peers 2), F and G start"
+two_peers() { [ "$(npeers "$1")" -ge 2 ]; }
+wait_for 20 two_peers "$E" && wait_for 20 two_peers "$F" &&
+    wait_for 20 two_peers "$G"
+ok $? "E, F and G are linked in a triangle"
+sleep 6		# a HELLO round (5 s): E learns that F and G have links
+hold=""
+for i in 1 2; do
+	timeout 30 "$EVIL" hold "$(cat "$E/address")" 10 > "$TMP/hold.$i" 2>&1 &
+	hold="$hold $!"
+done
+PIDS="$PIDS $hold"
+sleep 4
+has_peer "$E" "$(identity "$F")" || has_peer "$E" "$(identity "$G")"
+ok $? "two fresh identities claiming no links leave E one of F and G"
+for p in $hold; do	# each ends after its 10 s
+	wait "$p"
+done
+grep -h 'making room' "$E.log" | sed 's/^.*link down: /# E: /'
+rc=0
+for p in $PID_F $PID_G $PID_E; do
+	stop_node "$p" || rc=1
+done
+ok $rc "E, F and G stop cleanly"
+check_node_log "$E.log"
 
 done_testing

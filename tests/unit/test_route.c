@@ -552,23 +552,30 @@ test_bound(void)
 {
 	struct route *r = engine_make(0.3, true, true);
 	size_t n, ok = 0, rounds = 0;
+	uint8_t k[32];
 
+	/* Local ids: no peer's share applies, so they can fill it all. */
 	for (uint64_t id = 1; id <= ROUTE_TABLE_MAX; id++) {
-		n = route_request(r, 0, 1, id, rkey, 10, out, OUTN);
-		ok += n == 2 && is_acc(&out[0], 1, id) &&
-		    out[1].msg == ROUTE_MSG_REQUEST;
+		n = route_request(r, 0, ROUTE_LOCAL, id, rkey, 0, out, OUTN);
+		ok += n == 1 && is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_REQUEST,
+		    id, -1);
 	}
 	TAP_OK(ok == ROUTE_TABLE_MAX && route_table_count(r) == ROUTE_TABLE_MAX,
-	    "table holds %d ids", ROUTE_TABLE_MAX);
+	    "table holds %d live ids", ROUTE_TABLE_MAX);
 	n = route_request(r, 0, 1, 99999, rkey, 10, out, OUTN);
 	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_RNF, 99999, 10),
 	    "table full: peer's request gets RNF (no ACCEPTED), htl untouched");
-	n = route_request(r, 0, ROUTE_LOCAL, 99999, rkey, 0, out, OUTN);
-	TAP_OK(n == 1 && is_done(&out[0], 99999, ROUTE_STATUS_REFUSED),
+	n = route_request(r, 0, ROUTE_LOCAL, 99998, rkey, 0, out, OUTN);
+	TAP_OK(n == 1 && is_done(&out[0], 99998, ROUTE_STATUS_REFUSED),
 	    "table full: local request REFUSED");
 	n = route_reply(r, 1, 2, 4000, ROUTE_MSG_DATA, 0, out, OUTN);
-	TAP_OK(n == 2 && is(&out[1], ROUTE_SEND, 1, ROUTE_MSG_DATA, 4000, -1),
+	TAP_OK(n == 1 && is_done(&out[0], 4000, ROUTE_STATUS_FOUND),
 	    "lookups work in a full table");
+	n = route_request(r, 2, 1, 100000, rkey, 10, out, OUTN);
+	TAP_OK(n == 2 && is_acc(&out[0], 1, 100000) &&
+	    route_table_count(r) == ROUTE_TABLE_MAX &&
+	    !route_lookup(r, 4000, k) && route_lookup(r, 100000, k),
+	    "full, with an ended id: the ended one makes room for a new one");
 	/* Drain with a small out array: everything ends and leaves. */
 	n = 0;
 	for (double t = 0; t <= 70 && rounds < 100000; rounds++) {
@@ -578,6 +585,38 @@ test_bound(void)
 	}
 	TAP_OK(route_table_count(r) == 0 && route_next_wake(r) == INFINITY,
 	    "all ids leave after their lifetime (%zu actions)", n);
+	route_free(r);
+}
+
+/* One peer's flood cannot take the table from the others. */
+static void
+test_share(void)
+{
+	struct route *r = engine_make(0.3, true, true);
+	size_t n, ok = 0;
+
+	for (uint64_t id = 1; id <= ROUTE_PEER_SHARE; id++) {
+		n = route_request(r, 0, 1, id, rkey, 10, out, OUTN);
+		ok += n == 2 && is_acc(&out[0], 1, id);
+	}
+	TAP_OK(ok == ROUTE_PEER_SHARE && route_peer_live(r, 1) ==
+	    ROUTE_PEER_SHARE, "a peer may have %d live ids",
+	    ROUTE_PEER_SHARE);
+	n = route_request(r, 0, 1, 50000, rkey, 10, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_RNF, 50000, 10),
+	    "past its share: RNF, htl untouched, no ACCEPTED");
+	n = route_request(r, 0, 3, 50001, rkey, 10, out, OUTN);
+	TAP_OK(n == 2 && is_acc(&out[0], 3, 50001),
+	    "another peer is still served");
+	n = route_reply(r, 1, 2, 7, ROUTE_MSG_DNF, 0, out, OUTN);
+	TAP_OK(n == 1 && route_peer_live(r, 1) == ROUTE_PEER_SHARE - 1,
+	    "an id that ends leaves the share (%zu live)",
+	    route_peer_live(r, 1));
+	n = route_request(r, 1, 1, 50002, rkey, 10, out, OUTN);
+	TAP_OK(n == 2 && is_acc(&out[0], 1, 50002),
+	    "... and the peer may send one more");
+	route_peer_remove(r, 2, 1, out, OUTN);
+	TAP_OK(route_peer_live(r, 1) == 0, "a peer gone has no share");
 	route_free(r);
 }
 
@@ -1139,6 +1178,7 @@ main(void)
 	test_cache();
 	test_insert();
 	test_bound();
+	test_share();
 	test_avoiding();
 	test_lookup();
 	test_sim();
