@@ -384,60 +384,52 @@ static void
 relay_send(struct relay *r, const struct route_action *a,
     const uint8_t *block)
 {
+	static const uint8_t types[] = {
+		[ROUTE_MSG_REQUEST] = LINK_MSG_REQUEST,
+		[ROUTE_MSG_DATA] = LINK_MSG_DATA,
+		[ROUTE_MSG_DNF] = LINK_MSG_DNF,
+		[ROUTE_MSG_RNF] = LINK_MSG_RNF,
+		[ROUTE_MSG_LOOP] = LINK_MSG_LOOP,
+		[ROUTE_MSG_INSERT] = LINK_MSG_INSERT,
+		[ROUTE_MSG_INSERT_OK] = LINK_MSG_INSERT_OK,
+		[ROUTE_MSG_ACCEPTED] = LINK_MSG_ACCEPTED,
+	};
 	struct peer *p = relay_link(r, a->peer);
-	struct relay_item *it;
+	struct relay_item *it = relay_item_find(r, a->id);
 	struct link_msg m;
 
 	if (p == NULL)
 		return;		/* gone since: the engine hears of it */
 	memset(&m, 0, sizeof(m));
+	m.type = types[a->msg];
 	switch (a->msg) {
 	case ROUTE_MSG_REQUEST:
-		m.type = LINK_MSG_REQUEST;
 		m.request.id = a->id;
 		memcpy(m.request.rkey, a->rkey, LINK_RKEY_BYTES);
 		m.request.htl = a->htl;
-		if ((it = relay_item_find(r, a->id)) != NULL &&
-		    it->local && it->first_hop == 0)
+		if (it != NULL && it->local && it->first_hop == 0)
 			it->first_hop = a->peer;
 		break;
 	case ROUTE_MSG_DATA:
 		if (block == NULL)
 			return;
-		m.type = LINK_MSG_DATA;
 		m.data.id = a->id;
 		m.data.block = block;
 		break;
 	case ROUTE_MSG_INSERT:
-		if ((it = relay_item_find(r, a->id)) == NULL ||
-		    it->block == NULL)
+		if (it == NULL || it->block == NULL)
 			return;
-		m.type = LINK_MSG_INSERT;
 		m.insert.id = a->id;
 		m.insert.htl = a->htl;
 		m.insert.block = it->block;
 		break;
 	case ROUTE_MSG_RNF:
-		m.type = LINK_MSG_RNF;
 		m.rnf.id = a->id;
 		m.rnf.htl = a->htl;
 		break;
-	case ROUTE_MSG_DNF:
-		m.type = LINK_MSG_DNF;
+	default:
+		/* DNF, LOOP, ACCEPTED, INSERT_OK: one layout, the id. */
 		m.dnf.id = a->id;
-		break;
-	case ROUTE_MSG_LOOP:
-		m.type = LINK_MSG_LOOP;
-		m.loop.id = a->id;
-		break;
-	case ROUTE_MSG_ACCEPTED:
-		m.type = LINK_MSG_ACCEPTED;
-		m.accepted.id = a->id;
-		break;
-	case ROUTE_MSG_INSERT_OK:
-		m.type = LINK_MSG_INSERT_OK;
-		m.insert_ok.id = a->id;
-		break;
 	}
 	(void)peers_send(p, &m);	/* a failure closes the link */
 }
