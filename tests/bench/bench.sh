@@ -4,9 +4,15 @@
 # reports, and fails only if something broke (a put, a get, a cmp, the node).
 # See docs/bench.md for what each line means.
 #
-# Starts one `umbra node` on 127.0.0.1 (port 0) in a temp dir, stops it by
-# PID, removes every file it made. Needs about 1.2 GiB of free space in
-# ${TMPDIR:-/tmp}. BENCH_SIZE=BYTES sets the document size (default 256 MiB).
+# Then two network cases: a 10-node `umbra testnet` (a put at node 1, gets
+# at the farthest node and at an 11th node linked to it only), and the
+# RSS of an idle relay with 20 leaf nodes.
+#
+# Starts its nodes on 127.0.0.1 (port 0) in a temp dir, stops them by PID,
+# removes every file it made. Needs about 1.2 GiB of free space in
+# ${TMPDIR:-/tmp}. BENCH_SIZE=BYTES sets the single-node document size
+# (default 256 MiB), BENCH_NET_SIZE=BYTES the network one (default 64 MiB);
+# BENCH_NET=0 skips the network cases.
 
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
@@ -24,6 +30,15 @@ SIZE=${BENCH_SIZE:-268435456}	# bytes per document: 256 MiB
 GNUNET_MBPS=41			# GNUnet 0.19 publish here, from the issue
 TARGET_PUT_MBPS=150
 TARGET_PUT_RATIO=0.5
+NET=${BENCH_NET:-1}
+NET_SIZE=${BENCH_NET_SIZE:-67108864}	# bytes of the network document
+NET_NODES=10			# umbra testnet --nodes
+LEAVES=20			# leaf nodes around the idle relay
+RELAY_MAX_PEERS=32
+TARGET_NET_GET_MBPS=20
+TARGET_RELAY_RSS_MIB=32
+GNUNET_GET_MBPS=0.8		# GNUnet 0.19 get between two local peers, from the issue
+TOR_MBPS=7-13			# Tor over 3 local relays, from the issue
 
 for f in "$UMBRA" "$LIMITS"; do
 	if [ ! -x "$f" ]; then
@@ -35,13 +50,54 @@ done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/umbra-bench.XXXXXX") || exit 1
 NODE_PID=""
 SAMPLER_PID=""
+TESTNET_PID=""
+TESTNET_NODE_PIDS=()		# the testnet's children, for wait_gone only
+N11_PID=""
+RELAY_PID=""
+LEAF_PIDS=()
 FAILED=0
 
 . "$(dirname "$0")/../stop_pid.sh"
 
+# stop_pids PID...: SIGTERM to all at once, then stop_pid each; returns
+# non-zero if any did not exit with status 0, listed in STOP_BAD as
+# "PID:STATUS" words.
+stop_pids() {
+	local p st
+	STOP_BAD=""
+	for p in "$@"; do
+		[ -n "$p" ] && kill -TERM "$p" 2>/dev/null
+	done
+	for p in "$@"; do
+		stop_pid "$p"
+		st=$?
+		[ $st -eq 0 ] || STOP_BAD="$STOP_BAD $p:$st"
+	done
+	[ -z "$STOP_BAD" ]
+}
+
+# wait_gone PID...: waits (5 s at most) for processes that are not our
+# children, the testnet's nodes, to be gone. It never signals them: the
+# testnet stops them, or their PR_SET_PDEATHSIG does if it was killed.
+wait_gone() {
+	local p left
+	for _ in $(seq 50); do
+		left=""
+		for p in "$@"; do
+			grep -qs "$TMP" "/proc/$p/cmdline" && left=1
+		done
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 cleanup() {
 	stop_pid "$SAMPLER_PID"
 	stop_pid "$NODE_PID"
+	stop_pids "$N11_PID" "$RELAY_PID" ${LEAF_PIDS[@]+"${LEAF_PIDS[@]}"}
+	stop_pid "$TESTNET_PID"
+	wait_gone ${TESTNET_NODE_PIDS[@]+"${TESTNET_NODE_PIDS[@]}"}
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -301,5 +357,399 @@ echo "hash: SHA-256 via OpenSSL EVP, $SHA MB/s on 32 KiB blocks here" \
 echo "reference: GNUnet 0.19 publishes at ~$GNUNET_MBPS MB/s on this" \
     "machine; put random here is $(fmt1 "$(calc "m / g" \
     -v m="$MBPS_put_random" -v g="$GNUNET_MBPS")") x that"
+if [ "$NET" = 0 ]; then
+	echo "# umbra bench: done (BENCH_NET=0: no network cases), load" \
+	    "average $(cut -d' ' -f1-3 /proc/loadavg)"
+	exit $FAILED
+fi
+
+# ---- 5. the network: a 10-node testnet ----
+
+# The single-node files are done with: room for ten stores.
+rm -rf "$NODE" "$TMP/random.bin" "$TMP/text.txt" "$TMP/out"
+
+# wait_file FILE PID SECS: waits until FILE is non-empty while PID lives,
+# at most SECS s.
+wait_file() {
+	local end=$((SECONDS + $3))
+	for _ in $(seq $(($3 * 10))); do
+		[ -s "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.1
+	done
+	[ -s "$1" ]
+}
+
+# snap DIR FILE: the node's status JSON into FILE.
+snap() {
+	timeout 10 "$UMBRA" status --json --datadir "$1" >"$2" 2>/dev/null ||
+	    die "umbra status --datadir $1 failed"
+}
+
+# jget FILE KEY.KEY...: a value from a status JSON ("peers" gives their
+# number); empty if there is none.
+jget() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    d = d[k]
+print(len(d) if isinstance(d, list) else d)' "$1" "$2" 2>/dev/null
+}
+# jnum FILE KEY.KEY...: the same, 0 if there is none.
+jnum() {
+	local v
+	v=$(jget "$1" "$2")
+	echo "${v:-0}"
+}
+
+# npeers DIR: the node's number of links up (-1 if it does not answer).
+npeers() {
+	local n
+	timeout 10 "$UMBRA" status --json --datadir "$1" >"$TMP/np.json" \
+	    2>/dev/null && n=$(jget "$TMP/np.json" peers)
+	echo "${n:--1}"
+}
+
+# wait_peers DIR MIN SECS PID: waits until the node has MIN links, while
+# PID lives; at most SECS s.
+wait_peers() {
+	local end=$((SECONDS + $3))
+	for _ in $(seq $(($3 * 4))); do
+		[ "$(npeers "$1")" -ge "$2" ] && break
+		kill -0 "$4" 2>/dev/null || return 1
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.25
+	done
+	[ "$(npeers "$1")" -ge "$2" ]
+}
+
+# rss PID FIELD: FIELD (VmRSS, VmHWM, RssAnon) of PID in KiB.
+rss() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null; }
+mib() { fmt1 "$(calc "k / 1024" -v k="$1")"; }
+
+TN=$TMP/tn
+echo "# --- network: umbra testnet --nodes $NET_NODES (--max-peers 4)" \
+    "on 127.0.0.1, $NET_SIZE bytes random ---"
+if command -v openssl >/dev/null 2>&1; then
+	key=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+	openssl enc -aes-128-ctr -K "$key" -iv 00000000000000000000000000000000 \
+	    -in /dev/zero 2>/dev/null | head -c "$NET_SIZE" >"$TMP/net.bin"
+else
+	head -c "$NET_SIZE" /dev/urandom >"$TMP/net.bin"
+fi
+[ "$(stat -c %s "$TMP/net.bin")" -eq "$NET_SIZE" ] ||
+	die "cannot write $TMP/net.bin"
+
+# testnet_up: starts the testnet in $TN and waits for its ready line;
+# non-zero if it did not come up (the testnet then stops by itself). It
+# waits at most 10 s per node for their files and 30 s for the links:
+# 150 s is past its own bounds.
+testnet_up() {
+	local end=$((SECONDS + 150))
+	"$UMBRA" testnet --nodes "$NET_NODES" --dir "$TN" >"$TMP/tn.out" \
+	    2>"$TMP/tn.err" &
+	TESTNET_PID=$!
+	for _ in $(seq 750); do
+		grep -q '^testnet ready' "$TMP/tn.out" && return 0
+		kill -0 "$TESTNET_PID" 2>/dev/null || break
+		[ $SECONDS -lt $end ] || break
+		sleep 0.2
+	done
+	grep -q '^testnet ready' "$TMP/tn.out"
+}
+
+# A testnet can fail to come up: once the other nodes have filled their
+# --max-peers 4 slots among themselves, a late node with one link finds
+# every node it dials full, and the testnet gives up when a node has
+# fewer than 2 links after 30 s. Three tries at most.
+for try in 1 2 3; do
+	t0=$(now)
+	testnet_up && break
+	echo "# testnet try $try failed: $(head -c 300 "$TMP/tn.err" | tr '\n' ' ')"
+	# The logs it names, before they are removed.
+	for f in $(grep -o 'see [^ ;)]*/log' "$TMP/tn.err" | cut -c5-); do
+		tail -n 6 "$f" | sed 's/^/#   /'
+	done
+	stop_pid "$TESTNET_PID"
+	TESTNET_PID=""
+	rm -rf "$TN"
+	[ "$try" -lt 3 ] || die "the testnet did not come up in 3 tries"
+done
+TN_UP=$(calc "b - a" -v a="$t0" -v b="$(now)")
+# "node I: pid PID datadir DIR api HOST:PORT peers P"
+declare -a TN_DIR
+while read -r _ i _ pid _ dir _; do
+	i=${i%:}
+	TN_DIR[i]=$dir
+	TESTNET_NODE_PIDS+=("$pid")
+done < <(grep '^node [0-9]*: pid ' "$TMP/tn.out")
+[ ${#TN_DIR[@]} -eq "$NET_NODES" ] || die "the testnet listed" \
+    "${#TN_DIR[@]} nodes, not $NET_NODES"
+
+# The graph as the nodes report it, BFS from node 1 over the links
+# either end reports.
+for i in $(seq "$NET_NODES"); do
+	snap "${TN_DIR[i]}" "$TMP/st$i.json"
+done
+python3 - "$TMP" "$NET_NODES" >"$TMP/graph" <<'PY' || die "no graph"
+import json, sys
+tmp, n = sys.argv[1], int(sys.argv[2])
+st = {i: json.load(open("%s/st%d.json" % (tmp, i))) for i in range(1, n + 1)}
+node_of = {st[i]["identity"]: i for i in st}
+adj = {i: set() for i in st}
+for i in st:
+    for p in st[i]["peers"]:
+        j = node_of.get(p.get("identity"))
+        if j is not None:
+            adj[i].add(j)
+            adj[j].add(i)
+dist, todo = {1: 0}, [1]
+while todo:
+    u = todo.pop(0)
+    for v in sorted(adj[u]):
+        if v not in dist:
+            dist[v] = dist[u] + 1
+            todo.append(v)
+far = max(sorted(dist), key=lambda v: dist[v])
+print("far", far, dist[far])
+print("reach", len(dist))
+print("links", sum(len(adj[i]) for i in adj) // 2)
+print("dist", " ".join("%d:%s" % (i, dist.get(i, "-")) for i in sorted(st)))
+PY
+read -r _ FAR HOPS < <(grep '^far ' "$TMP/graph")
+REACH=$(awk '$1 == "reach" { print $2 }' "$TMP/graph")
+[ "$REACH" = "$NET_NODES" ] || die "node 1 reaches $REACH of $NET_NODES" \
+    "nodes: $(grep '^dist' "$TMP/graph")"
+[ "$FAR" != 1 ] || die "node 1 has no links"
+FARDIR=${TN_DIR[FAR]}
+echo "# testnet ready in $(fmt1 "$TN_UP") s; $(awk '$1 == "links" \
+    { print $2 }' "$TMP/graph") links; hops from node1:" \
+    "$(grep '^dist' "$TMP/graph" | cut -d' ' -f2-); farthest: node$FAR" \
+    "at $HOPS hops"
+
+NET_ROWS=""
+netrow() {	# netrow CASE SECS HOPS NOTE; sets NMBPS
+	NMBPS=$(calc "n / s / 1e6" -v n="$NET_SIZE" -v s="$2")
+	NET_ROWS="$NET_ROWS$(printf '%-20s %8.1f %7.2f s  %4s  %s' "$1" \
+	    "$NMBPS" "$2" "$3" "$4")"$'\n'
+}
+
+# Put at node 1: `put` answers once the network has acknowledged every
+# block (docs/protocol.md, "Documents over the network").
+do_net_put() {
+	timeout 300 "$UMBRA" put --datadir "$1" "$2" >"$TMP/uri" 2>"$TMP/err"
+}
+run net_put do_net_put "${TN_DIR[1]}" "$TMP/net.bin"
+! grep -q 'not yet in the network' "$TMP/err" ||
+	die "put at node1 answered before the network acknowledged it:" \
+	    "$(cat "$TMP/err")"
+uri=$(cat "$TMP/uri")
+PUT_SECS=$SECS
+copies=""
+sum=0
+for i in $(seq "$NET_NODES"); do
+	snap "${TN_DIR[i]}" "$TMP/st$i.json"
+	b=$(jnum "$TMP/st$i.json" store.blocks)
+	copies="$copies $b"
+	sum=$((sum + b))
+done
+NBLK=$(jnum "$TMP/st1.json" store.own_blocks)	# node1's store was empty
+[ "${NBLK:-0}" -gt 0 ] || die "node1 holds none of its put's blocks"
+netrow "put at node1" "$PUT_SECS" - "acknowledged by the network"
+echo "# put: $NBLK blocks; blocks in each store after it (node1..$NET_NODES):$copies;" \
+    "$(fmt1 "$(calc "s / b" -v s="$sum" -v b="$NBLK")") copies of each on average"
+
+# from BEFORE AFTER: how a get at a node was served, from two snapshots of
+# its status. Sets FROM_NET (blocks it asked the network for).
+from() {
+	local l0 l1 f0 f1 g0 g1
+	l0=$(jnum "$1" routing.local_requests)
+	l1=$(jnum "$2" routing.local_requests)
+	f0=$(jnum "$1" routing.local_found)
+	f1=$(jnum "$2" routing.local_found)
+	g0=$(jnum "$1" requests.gets)
+	g1=$(jnum "$2" requests.gets)
+	# Every block of a get that succeeded came from the store or was
+	# found in the network; requests count retries too.
+	FROM_NET=$((f1 - f0))
+	FROM_NOTE="$((NBLK - FROM_NET)) from its store, $FROM_NET from the"
+	FROM_NOTE="$FROM_NOTE network ($((l1 - l0)) requests); gets +$((g1 - g0))"
+}
+
+do_net_get_o() {
+	timeout 300 "$UMBRA" get --datadir "$1" "$2" -o "$3" 2>"$TMP/err"
+}
+do_net_get_null() {
+	timeout 300 "$UMBRA" get --datadir "$1" "$2" >/dev/null 2>"$TMP/err"
+}
+snap "$FARDIR" "$TMP/far0.json"
+FAR_HELD=$(jnum "$TMP/far0.json" store.blocks)
+run net_get_far do_net_get_o "$FARDIR" "$uri" "$TMP/net.out"
+cmp -s "$TMP/net.bin" "$TMP/net.out" || die "get at node$FAR: the output differs"
+rm -f "$TMP/net.out"
+snap "$FARDIR" "$TMP/far1.json"
+from "$TMP/far0.json" "$TMP/far1.json"
+netrow "get at node$FAR -o" "$SECS" "$HOPS" "cmp ok; $FROM_NOTE"
+FAR_FROM_NET=$FROM_NET
+run net_get_far2 do_net_get_null "$FARDIR" "$uri"
+snap "$FARDIR" "$TMP/far2.json"
+from "$TMP/far1.json" "$TMP/far2.json"
+netrow "get at node$FAR >null" "$SECS" "$HOPS" "again; $FROM_NOTE"
+
+# An 11th node that holds nothing, linked only to the farthest node: all
+# its blocks cross at least that link (a node never caches its own
+# requests, so its store stays empty).
+N11=$TMP/n11
+mkdir -m 700 "$N11" || die "cannot make $N11"
+"$UMBRA" node --datadir "$N11" --listen 127.0.0.1:0 --api 127.0.0.1:0 \
+    --max-peers 1 --peer "$(cat "$FARDIR/address")" 2>"$TMP/n11.log" &
+N11_PID=$!
+if ! wait_file "$N11/api" "$N11_PID" 10 ||
+    ! wait_peers "$N11" 1 30 "$N11_PID"; then
+	cat "$TMP/n11.log" >&2
+	die "node11 did not start and link to node$FAR within 40 s"
+fi
+snap "$N11" "$TMP/n11a.json"
+N11_PEER=$(python3 -c 'import json, sys
+p = json.load(open(sys.argv[1]))["peers"][0]["identity"]
+for i in range(1, int(sys.argv[3]) + 1):
+    if json.load(open("%s/st%d.json" % (sys.argv[2], i)))["identity"] == p:
+        print(i)' "$TMP/n11a.json" "$TMP" "$NET_NODES")
+snap "$FARDIR" "$TMP/far3.json"
+run net_get_n11 do_net_get_o "$N11" "$uri" "$TMP/net.out"
+cmp -s "$TMP/net.bin" "$TMP/net.out" || die "get at node11: the output differs"
+rm -f "$TMP/net.out"
+snap "$N11" "$TMP/n11b.json"
+snap "$FARDIR" "$TMP/far4.json"
+from "$TMP/n11a.json" "$TMP/n11b.json"
+N11_FROM_NET=$FROM_NET
+N11_STORE=$(jnum "$TMP/n11b.json" store.blocks)
+SERVED=$(($(jnum "$TMP/far4.json" routing.served_from_store) -
+    $(jnum "$TMP/far3.json" routing.served_from_store)))
+if [ "${N11_PEER:-0}" = "$FAR" ]; then
+	N11_HOPS=$((HOPS + 1))
+else
+	N11_HOPS="?"
+fi
+netrow "get at node11 -o" "$SECS" "$N11_HOPS" "cmp ok; $FROM_NOTE"
+MBPS_N11=$NMBPS
+
+stop_pid "$N11_PID"
+rc=$?
+N11_PID=""
+if [ $rc -ne 0 ]; then
+	cat "$TMP/n11.log" >&2
+	die "node11 did not stop cleanly on SIGTERM (status $rc)"
+fi
+stop_pid "$TESTNET_PID"
+rc=$?
+TESTNET_PID=""
+wait_gone "${TESTNET_NODE_PIDS[@]}"
+TESTNET_NODE_PIDS=()
+if [ $rc -ne 0 ] || [ -s "$TMP/tn.err" ]; then
+	cat "$TMP/tn.err" >&2
+	die "the testnet did not stop cleanly on SIGTERM (status $rc)"
+fi
+rm -rf "$TN" "$N11" "$TMP/net.bin"
+
+echo "# --- network results (MB = 10^6 bytes; $NET_SIZE bytes," \
+    "$NBLK blocks; hops from node1) ---"
+printf '%-20s %8s %9s  %4s  %s\n' case MB/s time hops "where the blocks came from"
+printf '%s' "$NET_ROWS"
+if [ "$((FAR_FROM_NET * 2))" -lt "$NBLK" ]; then
+	echo "# node$FAR held $FAR_HELD of the $NBLK blocks before its get (cached" \
+	    "as the insert passed): its gets measure mostly its own store, not" \
+	    "the links"
+else
+	echo "# node$FAR held $FAR_HELD of the $NBLK blocks before its get: most" \
+	    "came over the network"
+fi
+echo "# node11 (--max-peers 1) linked to node${N11_PEER:-?}; it held" \
+    "nothing and still holds $N11_STORE blocks; node$FAR served" \
+    "$SERVED of its $N11_FROM_NET requests from its store, the other" \
+    "$((N11_FROM_NET - SERVED)) came from farther"
+
+# ---- 6. the network: an idle relay with 20 leaves ----
+
+RL=$TMP/relay
+mkdir -m 700 "$RL" "$RL/r" || die "cannot make $RL"
+"$UMBRA" node --datadir "$RL/r" --listen 127.0.0.1:0 --api 127.0.0.1:0 \
+    --max-peers "$RELAY_MAX_PEERS" 2>"$RL/r.log" &
+RELAY_PID=$!
+if ! wait_file "$RL/r/address" "$RELAY_PID" 10; then
+	cat "$RL/r.log" >&2
+	die "the relay did not start within 10 s"
+fi
+RADDR=$(cat "$RL/r/address")
+t0=$(now)
+for i in $(seq "$LEAVES"); do
+	mkdir -m 700 "$RL/l$i" || die "cannot make $RL/l$i"
+	"$UMBRA" node --datadir "$RL/l$i" --listen 127.0.0.1:0 \
+	    --api 127.0.0.1:0 --max-peers 1 --peer "$RADDR" 2>"$RL/l$i.log" &
+	LEAF_PIDS+=($!)
+done
+for i in $(seq "$LEAVES"); do
+	if ! wait_file "$RL/l$i/api" "${LEAF_PIDS[i - 1]}" 10; then
+		cat "$RL/l$i.log" >&2
+		die "leaf $i did not start within 10 s"
+	fi
+done
+if ! wait_peers "$RL/r" "$LEAVES" 60 "$RELAY_PID"; then
+	cat "$RL/r.log" >&2
+	die "the relay has $(npeers "$RL/r") peers, not $LEAVES, after 60 s"
+fi
+RELAY_UP=$(calc "b - a" -v a="$t0" -v b="$(now)")
+sleep 5
+R_PEERS=$(npeers "$RL/r")
+R_RSS=$(rss "$RELAY_PID" VmRSS)
+R_HWM=$(rss "$RELAY_PID" VmHWM)
+R_ANON=$(rss "$RELAY_PID" RssAnon)
+leaf_kb=""
+for p in "${LEAF_PIDS[@]}"; do
+	leaf_kb="$leaf_kb $(rss "$p" VmRSS)"
+done
+if [ -z "$R_RSS" ] || [ -z "$R_HWM" ]; then
+	die "cannot read /proc/$RELAY_PID/status"
+fi
+RPID_WAS=$RELAY_PID
+stop_pids "$RELAY_PID" "${LEAF_PIDS[@]}"
+rc=$?
+RELAY_PID=""
+LEAF_PIDS=()
+if [ $rc -ne 0 ]; then
+	tail -n 3 "$RL"/*.log >&2
+	die "a node of the relay case did not stop cleanly on SIGTERM" \
+	    "(PID:status:$STOP_BAD; relay $RPID_WAS)"
+fi
+rm -rf "$RL"
+
+echo "# --- idle relay: 1 node (--max-peers $RELAY_MAX_PEERS), $LEAVES" \
+    "leaves (--max-peers 1 --peer it) ---"
+echo "relay: $LEAVES peers $(fmt1 "$RELAY_UP") s after the leaves started;" \
+    "after 5 s idle ($R_PEERS peers): VmRSS $(mib "$R_RSS") MiB" \
+    "(RssAnon $(mib "$R_ANON")), VmHWM $(mib "$R_HWM") MiB"
+echo "$leaf_kb" | awk '{
+	for (i = 1; i <= NF; i++) {
+		s += $i
+		if (i == 1 || $i < lo) lo = $i
+		if ($i > hi) hi = $i
+	}
+	printf "leaves: mean VmRSS %.1f MiB (min %.1f, max %.1f) over %d\n",
+	    s / NF / 1024, lo / 1024, hi / 1024, NF
+}'
+
+echo "# --- network targets (reported, not enforced) ---"
+printf '%-44s %7.1f  %s\n' \
+    "get at node11 (holds nothing) >= $TARGET_NET_GET_MBPS MB/s" \
+    "$MBPS_N11" "$(verdict "$MBPS_N11" "$TARGET_NET_GET_MBPS")"
+R_MIB=$(calc "k / 1024" -v k="$R_RSS")
+printf '%-44s %7.1f  %s\n' \
+    "idle relay, $LEAVES peers: VmRSS <= $TARGET_RELAY_RSS_MIB MiB" "$R_MIB" \
+    "$(verdict "$TARGET_RELAY_RSS_MIB" "$R_MIB")"
+echo "reference: GNUnet 0.19 fetches at ~$GNUNET_GET_MBPS MB/s between two" \
+    "local peers on this machine, Tor moves $TOR_MBPS MB/s over 3 local" \
+    "relays; get at node11 here is $(fmt1 "$(calc "m / g" -v m="$MBPS_N11" \
+    -v g="$GNUNET_GET_MBPS")") x GNUnet"
 echo "# umbra bench: done, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $FAILED
