@@ -352,6 +352,8 @@ api_get_answer(struct api_req *req)
 		    "decryption key does not match the content") : st == 404 ?
 		    api_reply_error(req->conn, 404, "content not found (not "
 		    "in this node's store, and the network did not find it)") :
+		    st == 503 ? api_reply_error(req->conn, 503, "the node is "
+		    "too busy to look for it now; try again") :
 		    api_reply_error(req->conn, 500, "cannot read the store");
 	}
 	node->count.gets_found++;

@@ -145,8 +145,8 @@ fetch_on_block(void *arg, int status, const uint8_t *block)
 	if (root) {
 		if (s->state == SLOT_HAVE)
 			fetch_take_root(f, s->block);
-		else
-			f->status = 404;
+		else	/* a full routing table is not an answer */
+			f->status = status == ROUTE_STATUS_REFUSED ? 503 : 404;
 		fetch_slot_clear(s);
 		f->wake(f->arg);
 		return;

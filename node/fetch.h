@@ -5,7 +5,8 @@
  * decryption key or content not found is then a status, not a transfer cut
  * short): fetch_status() is 0 while it is on its way, then 200, 404 (not
  * found: the store lacks it and the network did not give it), 422 (the
- * URI's keys do not match the content) or 500.
+ * URI's keys do not match the content), 503 (the routing table is full:
+ * try again) or 500.
  *
  * Then fetch_read() hands out the document in order. A block the store
  * lacks is requested from the network (node/relay.h); once one is, the

@@ -1462,18 +1462,17 @@ peers_count_state(const struct peers *ps, bool inbound,
 	return n;
 }
 
-/* The inbound handshake that has waited longest. */
+/* One of the n inbound handshakes in progress, at random. */
 static struct peer *
-peers_oldest_hs(struct peers *ps)
+peers_random_hs(struct peers *ps, size_t n)
 {
-	struct peer *old = NULL;
+	uint32_t k = randombytes_uniform((uint32_t)n);
 
 	for (struct peer *p = ps->links; p != NULL; p = p->next)
 		if (!p->closing && p->inbound && (p->state == PEER_WAIT_MSG1 ||
-		    p->state == PEER_WAIT_MSG3) &&
-		    (old == NULL || p->started < old->started))
-			old = p;
-	return old;
+		    p->state == PEER_WAIT_MSG3) && k-- == 0)
+			return p;
+	return NULL;
 }
 
 static void
@@ -1481,14 +1480,17 @@ peers_accept_one(struct peers *ps, int fd, const struct sockaddr_storage *ss)
 {
 	char addr[PEERS_ADDR_MAX];
 	struct peer *p;
+	size_t n;
 
 	peers_format(ss, peers_sa_port(ss), addr, sizeof(addr));
-	/* Full of handshakes: the oldest goes, not the newcomer. A real
+	/* Full of handshakes: one at random goes, not the newcomer. A real
 	 * peer's handshake takes a round trip, so silent sockets held open
 	 * to lock peers out are pushed out by the peers they would lock
-	 * out. */
-	if (peers_count_state(ps, true, PEER_WAIT_MSG1, PEER_WAIT_MSG3) >=
-	    PEERS_HS_MAX && (p = peers_oldest_hs(ps)) != NULL)
+	 * out; at random, so that no pattern of connections can push out
+	 * every honest handshake. */
+	if ((n = peers_count_state(ps, true, PEER_WAIT_MSG1,
+	    PEER_WAIT_MSG3)) >= PEERS_HS_MAX &&
+	    (p = peers_random_hs(ps, n)) != NULL)
 		peer_close(p, LOG_DEBUG, "handshake pushed out by a newer one "
 		    "(%d in progress)", PEERS_HS_MAX);
 	if (peers_socket_setup(fd) != 0 || (p = peer_new(ps, fd, true)) ==

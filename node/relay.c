@@ -22,6 +22,8 @@
 #define RELAY_ACTIONS 64
 /* Refusals a minute (past its share) after which a peer is dropped. */
 #define RELAY_FLOOD_DROP (4 * ROUTE_PEER_SHARE)
+/* Insert blocks one peer may have held here at a time. */
+#define RELAY_HELD_PER_PEER (RELAY_HELD_MAX / 8)
 
 /* A local request or insert, or a relayed insert's block. */
 struct relay_item {
@@ -34,15 +36,26 @@ struct relay_item {
 	bool calling;				/* fn is running */
 	int status;				/* once done_queued */
 	uint32_t first_hop;
+	uint32_t from;				/* relayed insert: the sender */
 	relay_done_fn fn;
 	void *arg;
-	uint8_t *block;				/* inserts: held */
+	uint8_t *block;				/* inserts: held ... */
+	uint8_t rkey[CHK_KEY_SIZE];		/* ... and its routing key */
+};
+
+/* An INSERT_OK that waits for its block's commit: the node that ends an
+ * insert says it has the block only once it durably has. */
+struct relay_ok {
+	uint32_t peer;
+	uint64_t id;
 };
 
 struct relay_keep {
 	struct relay *r;
 	struct store_block b[RELAY_KEEP_MAX];
-	size_t n;
+	uint64_t ids[RELAY_KEEP_MAX];		/* the insert of each, or 0 */
+	struct relay_ok oks[RELAY_KEEP_MAX];
+	size_t n, nok;
 };
 
 /* A link as routing sees it: who, and how hard it pushes. */
@@ -50,6 +63,7 @@ struct relay_link {
 	struct peer *p;
 	double since;		/* start of the refusal count */
 	uint32_t refused;	/* past its share, since `since` */
+	size_t held;		/* its inserts' blocks held here */
 };
 
 struct relay {
@@ -66,19 +80,33 @@ struct relay {
 	int fill;				/* keep[fill] fills */
 	bool keep_busy;				/* keep[!fill] is written */
 	uint8_t buf[CHK_BLOCK_SIZE];		/* a block read to answer */
+	uint8_t hash_key[crypto_shorthash_KEYBYTES];	/* ids -> buckets */
 	struct relay_counters count;
 };
 
 static void relay_run(struct relay *r, const struct route_action *a,
     size_t n, const uint8_t *block);
+static struct relay_link *relay_link_find(struct relay *r, uint32_t handle);
 static void relay_keep_submit(struct relay *r);
 
 /* ---- ids ---- */
 
+/* Peers choose ids: a keyed hash, so they cannot pile them in one chain. */
+static size_t
+relay_bucket(const struct relay *r, uint64_t id)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t v;
+
+	crypto_shorthash(h, (const uint8_t *)&id, sizeof(id), r->hash_key);
+	memcpy(&v, h, sizeof(v));
+	return (size_t)(v % RELAY_BUCKETS);
+}
+
 static struct relay_item **
 relay_slot(struct relay *r, uint64_t id)
 {
-	struct relay_item **pp = &r->buckets[id % RELAY_BUCKETS];
+	struct relay_item **pp = &r->buckets[relay_bucket(r, id)];
 
 	while (*pp != NULL && (*pp)->id != id)
 		pp = &(*pp)->hnext;
@@ -91,8 +119,11 @@ relay_item_find(struct relay *r, uint64_t id)
 	return *relay_slot(r, id);
 }
 
+/* A new item for id; an insert's block (with its routing key) is
+ * copied and held. */
 static struct relay_item *
-relay_item_new(struct relay *r, uint64_t id, const uint8_t *block)
+relay_item_new(struct relay *r, uint64_t id, const uint8_t *block,
+    const uint8_t *rkey)
 {
 	struct relay_item *it = calloc(1, sizeof(*it));
 
@@ -104,12 +135,13 @@ relay_item_new(struct relay *r, uint64_t id, const uint8_t *block)
 			return NULL;
 		}
 		memcpy(it->block, block, CHK_BLOCK_SIZE);
+		memcpy(it->rkey, rkey, CHK_KEY_SIZE);
 		r->held++;
 	}
 	it->id = id;
 	it->expires = util_now() + ROUTE_LIFETIME + RELAY_GRACE;
-	it->hnext = r->buckets[id % RELAY_BUCKETS];
-	r->buckets[id % RELAY_BUCKETS] = it;
+	it->hnext = r->buckets[relay_bucket(r, id)];
+	r->buckets[relay_bucket(r, id)] = it;
 	it->older = r->newest;
 	if (r->newest != NULL)
 		r->newest->newer = it;
@@ -139,6 +171,7 @@ static void
 relay_item_free(struct relay *r, struct relay_item *it)
 {
 	struct relay_item **pp = relay_slot(r, it->id);
+	struct relay_link *l;
 
 	if (*pp == it)
 		*pp = it->hnext;
@@ -154,9 +187,24 @@ relay_item_free(struct relay *r, struct relay_item *it)
 		relay_done_unlink(r, it);
 	if (it->block != NULL) {
 		r->held--;
+		if (it->from != 0 && (l = relay_link_find(r, it->from)) != NULL)
+			l->held--;
 		free(it->block);
 	}
 	free(it);
+}
+
+/* The block held for id, if it is the one with this routing key. */
+static const uint8_t *
+relay_held_block(struct relay *r, uint64_t id,
+    const uint8_t rkey[CHK_KEY_SIZE])
+{
+	struct relay_item *it = relay_item_find(r, id);
+
+	if (it == NULL || it->block == NULL ||
+	    memcmp(it->rkey, rkey, CHK_KEY_SIZE) != 0)
+		return NULL;
+	return it->block;
 }
 
 /* Ends a local item: FOUND straight away (its block is only valid now;
@@ -207,21 +255,33 @@ relay_on_done(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Drops what outlived its id: relayed inserts the engine forgot, and
- * local items whose DONE never came (it always should). */
+/* True while the engine still runs the insert this item holds for. */
+static bool
+relay_item_live(const struct relay *r, const struct relay_item *it)
+{
+	uint8_t rkey[CHK_KEY_SIZE];
+
+	return route_lookup(r->route, it->id, rkey) &&
+	    memcmp(rkey, it->rkey, CHK_KEY_SIZE) == 0;
+}
+
+/* Drops what outlived its id: a relayed insert's block once the engine
+ * has ended or forgotten the insert (its sender gone, say), and local
+ * items whose DONE never came (it always should). At most RELAY_HELD_MAX
+ * relayed items, so the walk is short. */
 static void
 relay_expire(struct relay *r, double now)
 {
 	struct relay_item *it, *next;
 
-	for (it = r->oldest; it != NULL && it->expires <= now; it = next) {
+	for (it = r->oldest; it != NULL; it = next) {
 		next = it->newer;
 		if (it->done_queued)
 			continue;
-		if (it->local)
-			relay_local_end(r, it, ROUTE_STATUS_TIMEOUT, NULL);
-		else
+		if (!it->local && !relay_item_live(r, it))
 			relay_item_free(r, it);
+		else if (it->local && it->expires <= now)
+			relay_local_end(r, it, ROUTE_STATUS_TIMEOUT, NULL);
 	}
 }
 
@@ -236,13 +296,21 @@ relay_link_of(struct relay *r, const struct peer *p)
 	return NULL;
 }
 
-static struct peer *
-relay_link(const struct relay *r, uint32_t handle)
+static struct relay_link *
+relay_link_find(struct relay *r, uint32_t handle)
 {
 	for (size_t i = 0; i < r->nlinks; i++)
 		if (peer_handle(r->links[i].p) == handle)
-			return r->links[i].p;
+			return &r->links[i];
 	return NULL;
+}
+
+static struct peer *
+relay_link(struct relay *r, uint32_t handle)
+{
+	struct relay_link *l = relay_link_find(r, handle);
+
+	return l != NULL ? l->p : NULL;
 }
 
 /*
@@ -325,6 +393,32 @@ relay_keep_job(void *arg)
 	    STORE_KIND_CACHE);
 }
 
+/* Sends the INSERT_OKs that waited for this batch; if it could not be
+ * written, RNF with no htl left instead: the sender then ends the
+ * insert as its own, and the node before it keeps its copy. */
+static void
+relay_keep_answer(struct relay *r, struct relay_keep *k, int rc)
+{
+	struct link_msg m;
+	struct peer *p;
+
+	for (size_t i = 0; i < k->nok && rc != WRITER_ECANCELED; i++) {
+		if ((p = relay_link(r, k->oks[i].peer)) == NULL)
+			continue;
+		memset(&m, 0, sizeof(m));
+		if (rc == 0) {
+			m.type = LINK_MSG_INSERT_OK;
+			m.insert_ok.id = k->oks[i].id;
+		} else {
+			m.type = LINK_MSG_RNF;
+			m.rnf.id = k->oks[i].id;
+			m.rnf.htl = 0;
+		}
+		(void)peers_send(p, &m);
+	}
+	k->nok = 0;
+}
+
 static void
 relay_keep_done(void *arg, int rc)
 {
@@ -332,16 +426,29 @@ relay_keep_done(void *arg, int rc)
 	struct relay *r = k->r;
 
 	if (rc != 0 && rc != WRITER_ECANCELED)
-		log_warn("cannot cache %zu blocks: %s", k->n,
+		log_warn("cannot keep %zu blocks: %s", k->n,
 		    store_strerror(rc));
 	else if (rc == 0)
 		r->count.kept += k->n;
+	relay_keep_answer(r, k, rc);
 	for (size_t i = 0; i < k->n; i++)
 		free((void *)k->b[i].data);
 	k->n = 0;
 	r->keep_busy = false;
 	if (r->keep[r->fill].n > 0)
 		relay_keep_submit(r);
+}
+
+/* The batch (filling or being written) that holds insert id's block, so
+ * that the INSERT_OK for it waits for the commit; NULL if none does. */
+static struct relay_keep *
+relay_keep_holding(struct relay *r, uint64_t id)
+{
+	for (int b = 0; b < 2; b++)
+		for (size_t i = 0; i < r->keep[b].n; i++)
+			if (r->keep[b].ids[i] == id)
+				return &r->keep[b];
+	return NULL;
 }
 
 /* Hands the filling batch to the store thread: one transaction, one
@@ -358,14 +465,22 @@ relay_keep_submit(struct relay *r)
 		relay_keep_done(k, STORE_ENOMEM);
 }
 
+static bool
+relay_keep_full(const struct relay *r)
+{
+	return r->keep[0].n + r->keep[1].n >= RELAY_KEEP_MAX;
+}
+
+/* Queues a block for the store; insert_id names the insert it came
+ * with (0 for DATA), so that its INSERT_OK can wait for the commit. */
 static void
 relay_keep(struct relay *r, const uint8_t rkey[CHK_KEY_SIZE],
-    const uint8_t *block)
+    const uint8_t *block, uint64_t insert_id)
 {
 	struct relay_keep *k = &r->keep[r->fill];
 	uint8_t *copy;
 
-	if (block == NULL || k->n + r->keep[!r->fill].n >= RELAY_KEEP_MAX ||
+	if (block == NULL || relay_keep_full(r) ||
 	    (copy = malloc(CHK_BLOCK_SIZE)) == NULL) {
 		r->count.keep_skipped++;
 		return;
@@ -373,6 +488,7 @@ relay_keep(struct relay *r, const uint8_t rkey[CHK_KEY_SIZE],
 	memcpy(copy, block, CHK_BLOCK_SIZE);
 	memcpy(k->b[k->n].key, rkey, CHK_KEY_SIZE);
 	k->b[k->n].data = copy;
+	k->ids[k->n] = insert_id;
 	k->n++;
 	if (!r->keep_busy)
 		relay_keep_submit(r);
@@ -417,11 +533,11 @@ relay_send(struct relay *r, const struct route_action *a,
 		m.data.block = block;
 		break;
 	case ROUTE_MSG_INSERT:
-		if (it == NULL || it->block == NULL)
+		if ((m.insert.block = relay_held_block(r, a->id,
+		    a->rkey)) == NULL)
 			return;
 		m.insert.id = a->id;
 		m.insert.htl = a->htl;
-		m.insert.block = it->block;
 		break;
 	case ROUTE_MSG_RNF:
 		m.rnf.id = a->id;
@@ -446,6 +562,23 @@ relay_release_held(struct relay *r, const struct route_action *a)
 		relay_item_free(r, it);
 }
 
+/* INSERT_OK for a block not yet committed here waits for its batch.
+ * Returns true if it was deferred. */
+static bool
+relay_defer_ok(struct relay *r, const struct route_action *a)
+{
+	struct relay_keep *k;
+
+	if (a->msg != ROUTE_MSG_INSERT_OK ||
+	    (k = relay_keep_holding(r, a->id)) == NULL ||
+	    k->nok == RELAY_KEEP_MAX)
+		return false;
+	k->oks[k->nok].peer = a->peer;
+	k->oks[k->nok].id = a->id;
+	k->nok++;
+	return true;
+}
+
 static void
 relay_run(struct relay *r, const struct route_action *a, size_t n,
     const uint8_t *block)
@@ -455,13 +588,16 @@ relay_run(struct relay *r, const struct route_action *a, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		switch (a[i].what) {
 		case ROUTE_SEND:
-			relay_send(r, &a[i], block);
+			if (!relay_defer_ok(r, &a[i]))
+				relay_send(r, &a[i], block);
 			relay_release_held(r, &a[i]);
 			break;
 		case ROUTE_KEEP:
-			it = relay_item_find(r, a[i].id);
-			relay_keep(r, a[i].rkey, a[i].msg == ROUTE_MSG_INSERT &&
-			    it != NULL ? it->block : block);
+			if (a[i].msg == ROUTE_MSG_INSERT)
+				relay_keep(r, a[i].rkey, relay_held_block(r,
+				    a[i].id, a[i].rkey), a[i].id);
+			else
+				relay_keep(r, a[i].rkey, block, 0);
 			break;
 		case ROUTE_DONE:
 			if ((it = relay_item_find(r, a[i].id)) != NULL &&
@@ -479,12 +615,18 @@ relay_on_request(struct relay *r, struct peer *p, const struct link_msg *m)
 {
 	struct route_action a[ROUTE_ACTIONS_MAX];
 	uint8_t *block = r->buf;
+	enum store_kind kind;
 	struct link_msg d;
 	size_t n;
 
 	r->count.requests_in++;
+	/* Only what the network gave us is served from here: the node's own
+	 * documents (CLIENT) and puts in progress (TEMP) are exactly what a
+	 * neighbour probing for the author would ask for. They are in the
+	 * network too, under the same keys; a request goes on to find them
+	 * there. */
 	if (store_get_block(r->node->store, m->request.rkey, block,
-	    NULL) == 0) {
+	    &kind) == 0 && kind == STORE_KIND_CACHE) {
 		/* The store's own answer: DATA ends the hop. */
 		r->count.served++;
 		memset(&d, 0, sizeof(d));
@@ -503,39 +645,56 @@ relay_on_request(struct relay *r, struct peer *p, const struct link_msg *m)
 }
 
 static void
+relay_answer(struct peer *p, uint8_t type, uint64_t id, uint8_t htl)
+{
+	struct link_msg x;
+
+	memset(&x, 0, sizeof(x));
+	x.type = type;
+	if (type == LINK_MSG_RNF) {
+		x.rnf.id = id;
+		x.rnf.htl = htl;
+	} else {
+		x.loop.id = id;
+	}
+	(void)peers_send(p, &x);
+}
+
+static void
 relay_on_insert(struct relay *r, struct peer *p, const struct link_msg *m)
 {
 	struct route_action a[ROUTE_ACTIONS_MAX];
+	struct relay_link *l = relay_link_of(r, p);
 	uint8_t rkey[CHK_KEY_SIZE];
-	struct relay_item *it = NULL;
-	struct link_msg x;
-	bool held = false;
+	struct relay_item *it;
 	size_t n;
 
 	r->count.inserts_in++;
-	if (relay_flood_check(r, p) ||
+	if (l == NULL || relay_flood_check(r, p) ||
 	    chk_block_rkey(m->insert.block, rkey) != 0)
 		return;
-	if (relay_item_find(r, m->insert.id) == NULL) {
-		if (r->held >= RELAY_HELD_MAX ||
-		    relay_item_new(r, m->insert.id, m->insert.block) == NULL) {
-			/* Refused as a full table refuses: htl unchanged. */
-			memset(&x, 0, sizeof(x));
-			x.type = LINK_MSG_RNF;
-			x.rnf.id = m->insert.id;
-			x.rnf.htl = m->insert.htl;
-			(void)peers_send(p, &x);
-			return;
-		}
-		held = true;
+	/* An id this node holds a block for is a loop, whatever the engine
+	 * remembers: a new block must never take an old id's place. */
+	if (relay_item_find(r, m->insert.id) != NULL) {
+		relay_answer(p, LINK_MSG_LOOP, m->insert.id, 0);
+		return;
 	}
+	/* No room to hold it, or to write it: refused as a full table
+	 * refuses, htl unchanged, so the sender tries another peer. */
+	if (r->held >= RELAY_HELD_MAX || l->held >= RELAY_HELD_PER_PEER ||
+	    relay_keep_full(r) || (it = relay_item_new(r, m->insert.id,
+	    m->insert.block, rkey)) == NULL) {
+		relay_answer(p, LINK_MSG_RNF, m->insert.id, m->insert.htl);
+		return;
+	}
+	it->from = peer_handle(p);
+	l->held++;
 	n = route_insert(r->route, util_now(), peer_handle(p), m->insert.id,
 	    rkey, m->insert.htl, a, ROUTE_ACTIONS_MAX);
 	relay_run(r, a, n, NULL);
-	/* Not taken: nothing to hold (unless it ended already). */
-	if (held && (it = relay_item_find(r, m->insert.id)) != NULL &&
-	    (n == 0 || a[0].what != ROUTE_SEND ||
-	    a[0].msg != ROUTE_MSG_ACCEPTED))
+	/* Not taken, or over already: nothing to hold. */
+	if ((it = relay_item_find(r, m->insert.id)) != NULL && !it->local &&
+	    !relay_item_live(r, it))
 		relay_item_free(r, it);
 }
 
@@ -552,7 +711,9 @@ relay_on_reply(struct relay *r, struct peer *p, const struct link_msg *m)
 
 	switch (m->type) {
 	case LINK_MSG_DATA:
-		msg = ROUTE_MSG_DATA, id = m->data.id, block = m->data.block;
+		msg = ROUTE_MSG_DATA;
+		id = m->data.id;
+		block = m->data.block;
 		if (!route_lookup(r->route, id, rkey))
 			return;		/* late or unasked: ignored */
 		if (chk_block_verify(block, rkey) != 0) {
@@ -562,16 +723,20 @@ relay_on_reply(struct relay *r, struct peer *p, const struct link_msg *m)
 			return;
 		}
 		break;
-	case LINK_MSG_DNF: msg = ROUTE_MSG_DNF, id = m->dnf.id; break;
 	case LINK_MSG_RNF:
-		msg = ROUTE_MSG_RNF, id = m->rnf.id, htl = m->rnf.htl;
+		msg = ROUTE_MSG_RNF;
+		id = m->rnf.id;
+		htl = m->rnf.htl;
 		break;
-	case LINK_MSG_LOOP: msg = ROUTE_MSG_LOOP, id = m->loop.id; break;
+	case LINK_MSG_DNF:
+	case LINK_MSG_LOOP:
 	case LINK_MSG_ACCEPTED:
-		msg = ROUTE_MSG_ACCEPTED, id = m->accepted.id;
-		break;
 	case LINK_MSG_INSERT_OK:
-		msg = ROUTE_MSG_INSERT_OK, id = m->insert_ok.id;
+		msg = m->type == LINK_MSG_DNF ? ROUTE_MSG_DNF :
+		    m->type == LINK_MSG_LOOP ? ROUTE_MSG_LOOP :
+		    m->type == LINK_MSG_ACCEPTED ? ROUTE_MSG_ACCEPTED :
+		    ROUTE_MSG_INSERT_OK;
+		id = m->dnf.id;		/* the four share one layout */
 		break;
 	default:
 		peers_drop(p, "sent a message of an unexpected type");
@@ -603,13 +768,16 @@ relay_peer_up(struct relay *r, struct peer *p)
 	bool dec_min = randombytes_uniform(4) == 0;
 	int rc;
 
-	if (r->nlinks == CONFIG_MAX_LINKS)
+	if (r->nlinks == CONFIG_MAX_LINKS) {
+		peers_drop(p, "routing has no room for this peer");
 		return;
+	}
 	rc = route_peer_add(r->route, peer_handle(p), peer_location(p),
 	    dec_max, dec_min);
 	if (rc != 0) {
-		log_warn("routing cannot take peer %s: error %d", peer_name(p),
-		    rc);
+		/* A link routing cannot use would leave its requests
+		 * unanswered: better closed. */
+		peers_drop(p, "routing has no room for this peer");
 		return;
 	}
 	memset(&r->links[r->nlinks], 0, sizeof(r->links[0]));
@@ -665,7 +833,7 @@ relay_request(struct relay *r, const uint8_t rkey[CHK_KEY_SIZE],
 	struct relay_item *it;
 	size_t n;
 
-	if ((it = relay_item_new(r, relay_new_id(r), NULL)) == NULL)
+	if ((it = relay_item_new(r, relay_new_id(r), NULL, NULL)) == NULL)
 		return -1;
 	it->local = true;
 	it->fn = fn;
@@ -689,7 +857,7 @@ relay_insert(struct relay *r, const uint8_t block[CHK_BLOCK_SIZE],
 	size_t n;
 
 	if (chk_block_rkey(block, rkey) != 0 ||
-	    (it = relay_item_new(r, relay_new_id(r), block)) == NULL)
+	    (it = relay_item_new(r, relay_new_id(r), block, rkey)) == NULL)
 		return -1;
 	it->local = true;
 	it->fn = fn;
@@ -743,6 +911,7 @@ relay_new(struct relay **out, struct node *node)
 		return -1;
 	r->node = node;
 	r->keep[0].r = r->keep[1].r = r;
+	randombytes_buf(r->hash_key, sizeof(r->hash_key));
 	if (route_new(&r->route, node->id.location) != 0 ||
 	    (r->ev_wake = evtimer_new(node->base, relay_on_wake, r)) == NULL ||
 	    (r->ev_done = event_new(node->base, -1, 0, relay_on_done,

@@ -10,12 +10,22 @@
  *   - every block from a peer is checked against its routing key before
  *     the engine sees it (DATA against the id's key, INSERT against the
  *     hash of the block itself); a bad block closes that link;
- *   - an insert's block is held until the insert ends here, at most
- *     RELAY_HELD_MAX at a time: beyond that an INSERT is refused with RNF,
- *     its htl unchanged, so the sender tries elsewhere;
+ *   - an insert's block is held, with its routing key, until the insert
+ *     ends here or the engine forgets it (its sender gone), at most
+ *     RELAY_HELD_MAX at a time and RELAY_HELD_MAX / 8 from one peer;
+ *     beyond that, or with the keep queue full, an INSERT is refused with
+ *     RNF, its htl unchanged, so the sender tries elsewhere. An INSERT
+ *     whose id this node holds a block for gets LOOP: a new block never
+ *     takes an old id's place;
  *   - blocks to keep go to the store thread in batches (group commit), at
- *     most RELAY_KEEP_MAX waiting: caching is best effort, and a node that
- *     cannot keep up skips it rather than grow;
+ *     most RELAY_KEEP_MAX waiting: caching DATA is best effort, and a
+ *     node that cannot keep up skips it rather than grow. An INSERT_OK
+ *     for a block still waiting is sent only once its batch is durable
+ *     (RNF with no htl left if the write failed). The store has one LRU
+ *     for what the network brings: a sink's copy ("deep") and a cached
+ *     one are both kept as CACHE;
+ *   - only CACHE blocks answer peers' requests: the node's own documents
+ *     and puts in progress would tell a prober who published them;
  *   - HTL coins are tossed once per link;
  *   - a peer past its share of the routing table (ROUTE_PEER_SHARE) is
  *     refused by the engine; the relay logs it, and drops a peer refused

@@ -662,8 +662,10 @@ route_start(struct route *r, double now, route_peer_t from, uint64_t id,
 		return NULL;
 	}
 	/* Ended ids are kept only to answer a looping copy with LOOP: the
-	 * oldest of them makes room for a live one. */
-	if (r->count >= ROUTE_TABLE_MAX && r->ended_head != NULL)
+	 * oldest of them makes room for a live one (not for one refused
+	 * anyway, so a peer past its share cannot wipe loop detection). */
+	if (r->count >= ROUTE_TABLE_MAX && r->ended_head != NULL &&
+	    (s < 0 || r->peers[s].nlive < ROUTE_PEER_SHARE))
 		route_entry_free(r, r->ended_head);
 	if (r->count >= ROUTE_TABLE_MAX ||
 	    (s >= 0 && r->peers[s].nlive >= ROUTE_PEER_SHARE) ||

@@ -98,9 +98,12 @@ ok $? "A and B are linked within 20 s"
 ID_B=$(identity "$B")
 
 head -c $((1024 * 1024)) /dev/urandom > "$TMP/doc"
-URI=$("$UMBRA" put --datadir "$A" "$TMP/doc" 2>/dev/null)
+# Put at B: its insert leaves the blocks in A's cache, which A serves to
+# peers (a node never serves its own documents: that would name it as
+# their author to any neighbour that asks).
+URI=$("$UMBRA" put --datadir "$B" "$TMP/doc" 2>/dev/null)
 RKEY=$("$EVIL" rkey "$URI")
-[ ${#RKEY} -eq 64 ]; ok $? "a 1 MiB document at A; its routing key ($RKEY)"
+[ ${#RKEY} -eq 64 ]; ok $? "a 1 MiB document put at B, cached at A; its routing key ($RKEY)"
 # One character of the routing key changed: a valid URI of nothing.
 k=${URI:4:1}; [ "$k" = A ] && n=B || n=A
 MISSING="CHK@$n${URI:5}"
@@ -152,9 +155,9 @@ kill -0 "$PID_A" 2>/dev/null; ok $? "A is still running"
 "$UMBRA" status --datadir "$A" > /dev/null 2>&1
 ok $? "A's status still answers"
 wait_for 10 has_peer "$A" "$ID_B"; ok $? "A still has B as a peer"
-timeout 60 "$UMBRA" get --datadir "$B" "$URI" > "$TMP/got" 2>/dev/null &&
+timeout 60 "$UMBRA" get --datadir "$A" "$URI" > "$TMP/got" 2>/dev/null &&
     cmp -s "$TMP/doc" "$TMP/got"
-ok $? "get at B of A's 1 MiB document: the same bytes"
+ok $? "get at A of B's 1 MiB document: the same bytes"
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$PID_A/status")
 diag "A's peak RSS: $((${hwm:-0} / 1024)) MiB"
 [ "${hwm:-999999999}" -lt $((LIMIT_MIB * 1024)) ]
