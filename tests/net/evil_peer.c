@@ -31,6 +31,11 @@
  *   relay      wait up to ARG s for a REQUEST: the node still routes
  *   slowloris  ARG silent connections held: a new peer still links
  *   hold       claim no links (an empty HELLO) and hold the link ARG s
+ *   probe      a REQUEST for ARG (hex routing key), the root of a
+ *              document put at the node: no DATA (DNF, RNF or LOOP)
+ *   poison     two identities, the node's only peers: an insert id
+ *              reused after the node forgot it, with another block;
+ *              a REQUEST for that block's key: no DATA of the old one
  *
  * Every bad frame is checked against our own opener first (the frame
  * fails in link_frame_open() or link_msg_decode() exactly the intended
@@ -58,9 +63,11 @@
 
 #include <sodium.h>
 
+#include "crypto/chk.h"
 #include "crypto/link.h"
 #include "crypto/uri.h"
 #include "crypto/wire.h"
+#include "routing/route.h"
 
 #define EVIL_ALARM 120		/* s: hard stop, past every deadline */
 #define EVIL_CONNECT_SECS 5.0
@@ -144,6 +151,16 @@ evil_secs(const char *arg)
 		return -1;
 	secs = strtod(arg, &end);
 	return *end == '\0' && secs >= 1 && secs <= 60 ? secs : -1;
+}
+
+/* ARG as a routing key in hex: 0, or -1 if it is not one. */
+static int
+evil_arg_rkey(const char *arg, uint8_t rkey[LINK_RKEY_BYTES])
+{
+	if (arg == NULL || strlen(arg) != 2 * LINK_RKEY_BYTES)
+		return -1;
+	return sodium_hex2bin(rkey, LINK_RKEY_BYTES, arg, strlen(arg), NULL,
+	    NULL, NULL) == 0 ? 0 : -1;
 }
 
 /* Waits for events on fd until deadline: 1 ready (or an error or hangup
@@ -928,11 +945,12 @@ evil_answers(const struct evil *e)
 	    e->got[LINK_MSG_RNF] + e->got[LINK_MSG_LOOP];
 }
 
-/* Sends EVIL_FLOOD_COUNT REQUESTs (ids 1.., random keys) as fast as the
- * socket takes them, reading everything the node sends meanwhile, so
+/* Sends count REQUESTs (ids 1.., random keys, the given htl) as fast as
+ * the socket takes them, reading everything the node sends meanwhile, so
  * that only the node's own limits are tested, not our backlog. */
 static int
-evil_flood_send(struct evil *e, unsigned long *sent, double deadline)
+evil_flood_send(struct evil *e, unsigned long count, uint8_t htl,
+    unsigned long *sent, double deadline)
 {
 	static uint8_t body[LINK_MSG_MAX_BYTES], frame[LINK_FRAME0_BYTES];
 	struct link_msg m = { .type = LINK_MSG_REQUEST };
@@ -941,10 +959,10 @@ evil_flood_send(struct evil *e, unsigned long *sent, double deadline)
 	ssize_t w;
 	int rc;
 
-	while (*sent < EVIL_FLOOD_COUNT && evil_now() < deadline) {
+	while (*sent < count && evil_now() < deadline) {
 		if (off == n) {
 			m.request.id = *sent + 1;
-			m.request.htl = EVIL_HTL;
+			m.request.htl = htl;
 			randombytes_buf(m.request.rkey, LINK_RKEY_BYTES);
 			if (link_msg_encode(&m, body, sizeof(body), &blen) ||
 			    link_frame_seal(&e->keys, m.type, body, blen, frame,
@@ -968,7 +986,7 @@ evil_flood_send(struct evil *e, unsigned long *sent, double deadline)
 			(*sent)++;
 	}
 	e->last_send = evil_now();
-	return *sent == EVIL_FLOOD_COUNT ? EVIL_IO_OK : EVIL_IO_TIMEOUT;
+	return *sent == count ? EVIL_IO_OK : EVIL_IO_TIMEOUT;
 }
 
 /* Reads answers until every request has one, or 5 s pass in silence. */
@@ -1026,7 +1044,8 @@ evil_flood(struct evil *e, const char *arg)
 	if (evil_greet(e) != 0)
 		return evil_verdict(false, "cannot send HELLO and PEERS");
 	t0 = evil_now();
-	rc = evil_flood_send(e, &sent, t0 + EVIL_FLOOD_SECS);
+	rc = evil_flood_send(e, EVIL_FLOOD_COUNT, EVIL_HTL, &sent,
+	    t0 + EVIL_FLOOD_SECS);
 	ts = evil_now() - t0;
 	if (rc == EVIL_IO_OK)
 		rc = evil_flood_drain(e, sent, t0 + EVIL_FLOOD_SECS);
@@ -1081,9 +1100,7 @@ evil_noread(struct evil *e, const char *arg)
 	unsigned long i;
 	int rc = EVIL_IO_OK;
 
-	if (arg == NULL || strlen(arg) != 2 * LINK_RKEY_BYTES ||
-	    sodium_hex2bin(m.request.rkey, LINK_RKEY_BYTES, arg, strlen(arg),
-	    NULL, NULL, NULL) != 0)
+	if (evil_arg_rkey(arg, m.request.rkey) != 0)
 		return evil_verdict(false, "ARG must be a routing key in hex");
 	if (evil_link_up(e, &why) != 0)
 		return evil_verdict(false, "link not up: %s", why);
@@ -1263,6 +1280,227 @@ evil_relay(struct evil *e, const char *arg)
 	    "link came up", evil_now() - t0);
 }
 
+/* ---- what a node must not serve ---- */
+
+#define EVIL_POISON_ID UINT64_C(0x1122334455667788)
+/* REQUESTs that end at once, to push an ended id out of the table. */
+#define EVIL_EVICT_COUNT (ROUTE_TABLE_MAX + 104)
+
+/* Lets secs pass on a live link (PINGs answered): 0, or why not. */
+static int
+evil_pause(struct evil *e, double secs)
+{
+	struct link_msg m;
+	int rc;
+
+	rc = evil_expect(e, 0, evil_now() + secs, &m);
+	return rc == EVIL_IO_TIMEOUT ? EVIL_IO_OK : rc;
+}
+
+/* REQUESTs rkey and waits up to 10 s for the answer that ends it: DATA,
+ * DNF, RNF or LOOP in *m; for DATA, *m's block hashed into got. */
+static int
+evil_ask(struct evil *e, const uint8_t rkey[LINK_RKEY_BYTES], uint8_t htl,
+    struct link_msg *m, uint8_t got[CHK_KEY_SIZE])
+{
+	struct link_msg r = { .type = LINK_MSG_REQUEST };
+	double deadline = evil_now() + 10.0;
+	int rc;
+
+	r.request.id = randombytes_random() | 1;
+	r.request.htl = htl;
+	memcpy(r.request.rkey, rkey, LINK_RKEY_BYTES);
+	rc = evil_send_msg(e, &r, deadline);
+	if (rc == EVIL_IO_OK)
+		rc = evil_expect(e, EVIL_BIT(LINK_MSG_DATA) |
+		    EVIL_BIT(LINK_MSG_DNF) | EVIL_BIT(LINK_MSG_RNF) |
+		    EVIL_BIT(LINK_MSG_LOOP), deadline, m);
+	memset(got, 0, CHK_KEY_SIZE);
+	if (rc == EVIL_IO_OK && m->type == LINK_MSG_DATA &&
+	    chk_block_rkey(m->data.block, got) != 0)
+		return EVIL_IO_BAD;
+	return rc;
+}
+
+static const char *
+evil_msg_name(uint8_t type)
+{
+	switch (type) {
+	case LINK_MSG_DATA: return "DATA";
+	case LINK_MSG_DNF: return "DNF";
+	case LINK_MSG_RNF: return "RNF";
+	case LINK_MSG_LOOP: return "LOOP";
+	case LINK_MSG_INSERT_OK: return "INSERT_OK";
+	default: return "?";
+	}
+}
+
+/*
+ * The root of a document put at the node (ARG, its routing key in hex;
+ * hostile.sh puts it at a node with no peers): a REQUEST for it must not
+ * get DATA, or any neighbour could tell who published it. The node
+ * routes it on like a miss: DNF, RNF or LOOP.
+ */
+static int
+evil_probe(struct evil *e, const char *arg)
+{
+	uint8_t rkey[LINK_RKEY_BYTES], got[CHK_KEY_SIZE];
+	struct link_msg m;
+	const char *why;
+	double t0;
+	int rc;
+
+	if (evil_arg_rkey(arg, rkey) != 0)
+		return evil_verdict(false, "ARG must be a routing key in hex");
+	if (evil_link_up(e, &why) != 0)
+		return evil_verdict(false, "link not up: %s", why);
+	e->answer_ping = true;
+	if (evil_greet(e) != 0)
+		return evil_verdict(false, "cannot send HELLO and PEERS");
+	t0 = evil_now();
+	rc = evil_ask(e, rkey, EVIL_HTL, &m, got);
+	if (rc != EVIL_IO_OK)
+		return evil_verdict(false, "no answer to a REQUEST for the "
+		    "node's own document within 10 s: %s",
+		    rc == EVIL_IO_BAD ? e->why_bad : evil_io_str(rc));
+	if (m.type == LINK_MSG_DATA)
+		return evil_verdict(false, "DATA for the root of the node's "
+		    "own document: it names the node as its publisher");
+	return evil_verdict(true, "a REQUEST for the node's own document "
+	    "got %s in %.2f s, not DATA", evil_msg_name(m.type),
+	    evil_now() - t0);
+}
+
+/* A INSERTs b1 as EVIL_POISON_ID; the node must forward it to C, its
+ * only other peer, who accepts it. 0, or -1 with *why. */
+static int
+evil_poison_forward(struct evil *a, struct evil *c, const uint8_t *b1,
+    uint64_t *cid, const char **why)
+{
+	struct link_msg m, s = { .type = LINK_MSG_INSERT };
+	int rc;
+
+	s.insert.id = EVIL_POISON_ID;
+	s.insert.htl = 10;
+	s.insert.block = b1;
+	*why = "A cannot send its INSERT";
+	if (evil_send_msg(a, &s, evil_now() + 5.0) != EVIL_IO_OK)
+		return -1;
+	rc = evil_expect(c, EVIL_BIT(LINK_MSG_INSERT), evil_now() + 10.0, &m);
+	*why = rc == EVIL_IO_BAD ? c->why_bad : "A's INSERT did not reach C "
+	    "within 10 s (does the node have other peers?)";
+	if (rc != EVIL_IO_OK)
+		return -1;
+	*cid = m.insert.id;
+	s = (struct link_msg){ .type = LINK_MSG_ACCEPTED };
+	s.accepted.id = *cid;
+	*why = "C cannot send ACCEPTED";
+	return evil_send_msg(c, &s, evil_now() + 5.0) == EVIL_IO_OK ? 0 : -1;
+}
+
+/* With A gone, C ends the insert (INSERT_OK) and sends REQUESTs that end
+ * at once (htl 0) until the insert's ended id has left the table. */
+static int
+evil_poison_forget(struct evil *a, struct evil *c, uint64_t cid,
+    const char **why)
+{
+	struct link_msg s = { .type = LINK_MSG_INSERT_OK };
+	double deadline;
+	unsigned long sent = 0;
+	int rc;
+
+	close(a->fd);
+	a->fd = -1;
+	*why = "C lost its link";
+	if (evil_pause(c, 1.0) != EVIL_IO_OK)
+		return -1;
+	s.insert_ok.id = cid;
+	if (evil_send_msg(c, &s, evil_now() + 5.0) != EVIL_IO_OK)
+		return -1;
+	deadline = evil_now() + 40.0;
+	rc = evil_flood_send(c, EVIL_EVICT_COUNT, 0, &sent, deadline);
+	if (rc == EVIL_IO_OK)
+		rc = evil_flood_drain(c, sent, deadline);
+	*why = rc == EVIL_IO_BAD ? c->why_bad : "C's htl-0 REQUESTs failed";
+	return rc == EVIL_IO_OK ? 0 : -1;
+}
+
+static int
+evil_poison_run(struct evil *a, struct evil *c)
+{
+	static uint8_t b1[LINK_BLOCK_BYTES], b2[LINK_BLOCK_BYTES];
+	uint8_t rk1[CHK_KEY_SIZE], rk2[CHK_KEY_SIZE], got[CHK_KEY_SIZE];
+	struct link_msg m, s = { .type = LINK_MSG_INSERT };
+	const char *why, *ins;
+	uint64_t cid;
+	int rc;
+
+	randombytes_buf(b1, sizeof(b1));
+	randombytes_buf(b2, sizeof(b2));
+	if (chk_block_rkey(b1, rk1) != 0 || chk_block_rkey(b2, rk2) != 0)
+		return evil_verdict(false, "internal: chk_block_rkey failed");
+	c->addr = a->addr;
+	if (evil_link_up(c, &why) != 0 || evil_greet(c) != 0)
+		return evil_verdict(false, "C's link not up: %s", why);
+	c->answer_ping = a->answer_ping = true;
+	if (evil_link_up(a, &why) != 0 || evil_greet(a) != 0 ||
+	    evil_pause(a, 1.0) != EVIL_IO_OK)
+		return evil_verdict(false, "A's link not up: %s", why);
+	if (evil_poison_forward(a, c, b1, &cid, &why) != 0 ||
+	    evil_poison_forget(a, c, cid, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	/* C reuses the id for another block, then asks for that block. */
+	s.insert.id = EVIL_POISON_ID;
+	s.insert.htl = 1;
+	s.insert.block = b2;
+	rc = evil_send_msg(c, &s, evil_now() + 5.0);
+	if (rc == EVIL_IO_OK)
+		rc = evil_expect(c, EVIL_BIT(LINK_MSG_INSERT_OK) |
+		    EVIL_BIT(LINK_MSG_RNF) | EVIL_BIT(LINK_MSG_LOOP),
+		    evil_now() + 15.0, &m);
+	ins = rc == EVIL_IO_OK ? evil_msg_name(m.type) : evil_io_str(rc);
+	if (rc == EVIL_IO_OK || rc == EVIL_IO_TIMEOUT)
+		rc = evil_pause(c, 2.0);	/* a kept B2 is in the store */
+	if (rc == EVIL_IO_OK)
+		rc = evil_ask(c, rk2, 5, &m, got);
+	if (rc != EVIL_IO_OK)
+		return evil_verdict(false, "C's REQUEST for B2 (the id's second "
+		    "INSERT got %s): %s", ins, rc == EVIL_IO_BAD ? c->why_bad :
+		    evil_io_str(rc));
+	if (m.type == LINK_MSG_DATA && memcmp(got, rk1, CHK_KEY_SIZE) == 0)
+		return evil_verdict(false, "poisoned: DATA for B2's key is B1, "
+		    "the old block of the reused insert id");
+	if (m.type == LINK_MSG_DATA && memcmp(got, rk2, CHK_KEY_SIZE) != 0)
+		return evil_verdict(false, "DATA for B2's key hashes to "
+		    "another key");
+	return evil_verdict(true, "the reused insert id's INSERT got %s; a "
+	    "REQUEST for its block got %s, not the old block", ins,
+	    evil_msg_name(m.type));
+}
+
+/*
+ * Two identities, A and C, the node's only peers: A INSERTs block B1
+ * under an id, the node forwards it to C, A leaves, C ends the insert
+ * and floods REQUESTs that end at once until the table forgets the id;
+ * then C INSERTs another block B2 under the same id and REQUESTs B2's
+ * key. The node must not answer with B1 (a held block is used only for
+ * its own key and dropped when its insert is forgotten).
+ */
+static int
+evil_poison(struct evil *a, const char *arg)
+{
+	static struct evil c = { .fd = -1 };
+	int rc;
+
+	(void)arg;
+	rc = evil_poison_run(a, &c);
+	if (c.fd >= 0)
+		close(c.fd);
+	link_keys_wipe(&c.keys);
+	sodium_memzero(c.sk, sizeof(c.sk));
+	return rc;
+}
+
 /* ---- idle connections ---- */
 
 #define EVIL_IDLE_MAX 1000
@@ -1382,6 +1620,8 @@ static const struct evil_scenario {
 	{ "relay", evil_relay },
 	{ "slowloris", evil_slowloris },
 	{ "hold", evil_hold },
+	{ "probe", evil_probe },
+	{ "poison", evil_poison },
 };
 
 /* evil_peer rkey URI: the routing key of the URI's root, in hex. */

@@ -3,7 +3,9 @@
 # handshakes, bad frames, a flood, a peer that never reads and blocks that
 # do not match. Each must cost the peer its link and nothing more: the
 # node keeps running, keeps its good peer, serves a document through it
-# and stays under 256 MiB (SPEC "Errors and bad input").
+# and stays under 256 MiB (SPEC "Errors and bad input"). Then what a
+# node must not serve: its own documents to a prober, an old held block
+# to a peer that reused the block's insert id.
 . "$(dirname "$0")/lib.sh"
 
 TOP=${TOP_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -210,5 +212,39 @@ for p in $PID_F $PID_G $PID_E; do
 done
 ok $rc "E, F and G stop cleanly"
 check_node_log "$E.log"
+
+# ---- what a node must not serve ----
+# P, with no peers, holds a document of its own: a neighbour that asks
+# for its root must not get it (DATA would name P as its publisher).
+# Q's only peers are two evil identities, A and C: A inserts a block, C
+# takes it, A leaves, C makes Q forget the insert's id and inserts
+# another block under it; a REQUEST for that block must not get the old
+# one (tests/net/evil_peer.c, poison).
+P=$TMP/p
+Q=$TMP/q
+mkdir -p "$P" "$Q"
+start_node "$P"; rc=$?
+PID_P=$NODE_PID
+start_node "$Q" || rc=1
+PID_Q=$NODE_PID
+wait_for 10 test -s "$P/address" && wait_for 10 test -s "$Q/address" ||
+    rc=1
+ok $rc "P and Q start, with no peers"
+head -c 100000 /dev/urandom > "$TMP/own"
+OWN=$(timeout 30 "$UMBRA" put --datadir "$P" "$TMP/own" 2>/dev/null)
+OWN_RKEY=$("$EVIL" rkey "$OWN" 2>/dev/null)
+[ ${#OWN_RKEY} -eq 64 ]; ok $? "a 100 kB document put at P; its routing key"
+ADDR=$(cat "$P/address")
+evil "a REQUEST for the root of P's own document: no DATA" probe "$OWN_RKEY"
+ADDR=$(cat "$Q/address")
+evil "an insert id reused with another block: its REQUEST gets no old block" \
+    poison
+rc=0
+for p in $PID_P $PID_Q; do
+	stop_node "$p" || rc=1
+done
+ok $rc "P and Q stop cleanly"
+check_node_log "$P.log"
+check_node_log "$Q.log"
 
 done_testing
