@@ -79,6 +79,7 @@ struct relay {
 	struct relay_keep keep[2];
 	int fill;				/* keep[fill] fills */
 	bool keep_busy;				/* keep[!fill] is written */
+	double last_sweep;			/* relay_expire() */
 	uint8_t buf[CHK_BLOCK_SIZE];		/* a block read to answer */
 	uint8_t hash_key[crypto_shorthash_KEYBYTES];	/* ids -> buckets */
 	struct relay_counters count;
@@ -274,6 +275,10 @@ relay_expire(struct relay *r, double now)
 {
 	struct relay_item *it, *next;
 
+	/* The engine may wake often under load; a sweep a second will do. */
+	if (now - r->last_sweep < 1.0)
+		return;
+	r->last_sweep = now;
 	for (it = r->oldest; it != NULL; it = next) {
 		next = it->newer;
 		if (it->done_queued)
