@@ -689,7 +689,9 @@ relay_on_insert(struct relay *r, struct peer *p, const struct link_msg *m)
 	if (r->held >= RELAY_HELD_MAX || l->held >= RELAY_HELD_PER_PEER ||
 	    relay_keep_full(r) || (it = relay_item_new(r, m->insert.id,
 	    m->insert.block, rkey)) == NULL) {
-		relay_answer(p, LINK_MSG_RNF, m->insert.id, m->insert.htl);
+		relay_answer(p, LINK_MSG_RNF, m->insert.id,
+		    m->insert.htl > ROUTE_HTL_MAX ? ROUTE_HTL_MAX :
+		    m->insert.htl);
 		return;
 	}
 	it->from = peer_handle(p);
