@@ -8,7 +8,22 @@
 _Static_assert(LINK_BLOCK_BYTES == CHK_BLOCK_SIZE, "a DATA body is a block");
 _Static_assert(LINK_MSG1_BYTES == 40 && LINK_MSG2_BYTES == 144 &&
     LINK_MSG3_BYTES == 112, "handshake sizes of docs/protocol.md");
-_Static_assert(LINK_MSG_MAX_BYTES <= LINK_BODY_MAX, "INSERT fits class 2");
+_Static_assert(LINK_MSG_MAX_BYTES <= LINK_BODY_MAX, "CELL_LARGE fits class 2");
+_Static_assert(LINK_MSG_MAX_BYTES >= 8 + 1 + LINK_BLOCK_BYTES &&
+    LINK_MSG_MAX_BYTES >= LINK_RELAYS_MAX_BYTES &&
+    LINK_MSG_MAX_BYTES >= LINK_BUILD_BYTES, "the largest body is the max");
+/* The path messages of docs/onion.md: RELAYS (12 descriptors of 155
+ * bytes), BUILD and a small CELL in a class-1 frame, a large CELL in
+ * class 2. */
+_Static_assert(ONION_DESC_BYTES == 155 && LINK_RELAYS_MAX_BYTES == 1861 &&
+    LINK_RELAYS_MAX_BYTES <= LINK_PLAIN1_BYTES - LINK_FRAME_HEADERBYTES,
+    "RELAYS: 12 descriptors fit class 1");
+_Static_assert(LINK_BUILD_BYTES <= LINK_PLAIN1_BYTES - LINK_FRAME_HEADERBYTES,
+    "BUILD fits class 1");
+_Static_assert(LINK_CELL_BYTES <= LINK_PLAIN1_BYTES - LINK_FRAME_HEADERBYTES,
+    "a small CELL fits class 1");
+_Static_assert(LINK_CELL_LARGE_BYTES <= LINK_BODY_MAX,
+    "a large CELL fits class 2");
 _Static_assert(LINK_HASHBYTES == LINK_KEYBYTES &&
     LINK_HASHBYTES == crypto_scalarmult_BYTES, "one 32-byte size");
 
@@ -475,6 +490,8 @@ link_msg_size(const struct link_msg *m, int *err)
 	case LINK_MSG_LOOP:
 	case LINK_MSG_ACCEPTED:
 	case LINK_MSG_INSERT_OK:
+	case LINK_MSG_BUILT:
+	case LINK_MSG_BUILD_FAIL:
 		return 8;
 	case LINK_MSG_HELLO:
 		if (m->hello.npeers > LINK_HELLO_MAX_PEERS)
@@ -498,6 +515,16 @@ link_msg_size(const struct link_msg *m, int *err)
 		return 8 + 1;
 	case LINK_MSG_INSERT:
 		return m->insert.block == NULL ? 0 : 8 + 1 + LINK_BLOCK_BYTES;
+	case LINK_MSG_RELAYS:
+		if (m->relays.n == 0 || m->relays.n > LINK_RELAYS_MAX)
+			return 0;
+		return 1 + (size_t)m->relays.n * ONION_DESC_BYTES;
+	case LINK_MSG_BUILD:
+		return m->build.records == NULL ? 0 : LINK_BUILD_BYTES;
+	case LINK_MSG_CELL:
+		return m->cell.payload == NULL ? 0 : LINK_CELL_BYTES;
+	case LINK_MSG_CELL_LARGE:
+		return m->cell.payload == NULL ? 0 : LINK_CELL_LARGE_BYTES;
 	default:
 		*err = LINK_ETYPE;
 		return 0;
@@ -572,6 +599,8 @@ link_msg_encode(const struct link_msg *m, uint8_t *out, size_t cap,
 	case LINK_MSG_LOOP:
 	case LINK_MSG_ACCEPTED:
 	case LINK_MSG_INSERT_OK:
+	case LINK_MSG_BUILT:
+	case LINK_MSG_BUILD_FAIL:
 		/* One member type, struct { id } (link.h): dnf stands for all. */
 		p = put_u64(p, m->dnf.id);
 		break;
@@ -583,6 +612,24 @@ link_msg_encode(const struct link_msg *m, uint8_t *out, size_t cap,
 		p = put_u64(p, m->insert.id);
 		*p++ = m->insert.htl;
 		p = put_bytes(p, m->insert.block, LINK_BLOCK_BYTES);
+		break;
+	case LINK_MSG_RELAYS:
+		*p++ = m->relays.n;
+		for (size_t i = 0; i < m->relays.n; i++) {
+			if (onion_desc_encode(&m->relays.descs[i], p) != 0)
+				return LINK_EFORMAT;
+			p += ONION_DESC_BYTES;
+		}
+		break;
+	case LINK_MSG_BUILD:
+		p = put_u64(p, m->build.path_id);
+		p = put_bytes(p, m->build.records, ONION_BUILD_BYTES);
+		break;
+	case LINK_MSG_CELL:
+	case LINK_MSG_CELL_LARGE:
+		/* One member type (link.h): cell stands for both. */
+		p = put_u64(p, m->cell.path_id);
+		p = put_bytes(p, m->cell.payload, n - LINK_PATH_ID_BYTES);
 		break;
 	}
 	*len = (size_t)(p - out);
@@ -613,6 +660,21 @@ link_read_peers(struct wire_reader *r, struct link_msg *m)
 		}
 		link_read_copy(r, a->addr, a->family == 4 ? 4 : 16);
 		a->port = wire_read_u16(r);
+	}
+}
+
+static void
+link_read_relays(struct wire_reader *r, struct link_msg *m)
+{
+	m->relays.n = wire_read_u8(r);
+	if (m->relays.n == 0 || m->relays.n > LINK_RELAYS_MAX)
+		r->bad = true;
+	for (size_t i = 0; i < m->relays.n && !r->bad; i++) {
+		const uint8_t *d = wire_read_bytes(r, ONION_DESC_BYTES);
+
+		if (d == NULL || onion_desc_decode(d, ONION_DESC_BYTES,
+		    &m->relays.descs[i]) != 0)
+			r->bad = true;
 	}
 }
 
@@ -659,6 +721,8 @@ link_msg_decode(uint8_t type, const uint8_t *body, size_t len,
 	case LINK_MSG_LOOP:
 	case LINK_MSG_ACCEPTED:
 	case LINK_MSG_INSERT_OK:
+	case LINK_MSG_BUILT:
+	case LINK_MSG_BUILD_FAIL:
 		m->dnf.id = wire_read_u64(&r);
 		break;
 	case LINK_MSG_RNF:
@@ -669,6 +733,21 @@ link_msg_decode(uint8_t type, const uint8_t *body, size_t len,
 		m->insert.id = wire_read_u64(&r);
 		m->insert.htl = wire_read_u8(&r);
 		m->insert.block = wire_read_bytes(&r, LINK_BLOCK_BYTES);
+		break;
+	case LINK_MSG_RELAYS:
+		link_read_relays(&r, m);
+		break;
+	case LINK_MSG_BUILD:
+		m->build.path_id = wire_read_u64(&r);
+		m->build.records = wire_read_bytes(&r, ONION_BUILD_BYTES);
+		break;
+	case LINK_MSG_CELL:
+		m->cell.path_id = wire_read_u64(&r);
+		m->cell.payload = wire_read_bytes(&r, ONION_CELL_SMALL_BYTES);
+		break;
+	case LINK_MSG_CELL_LARGE:
+		m->cell.path_id = wire_read_u64(&r);
+		m->cell.payload = wire_read_bytes(&r, ONION_CELL_LARGE_BYTES);
 		break;
 	default:
 		return LINK_ETYPE;

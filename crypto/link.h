@@ -37,7 +37,8 @@
  * returns points into the caller's frame buffer and is valid while that
  * buffer is. A decoded DATA or INSERT message's block pointer points into
  * the body given to link_msg_decode() (so, in the end, into the frame
- * buffer); copy the block before reusing the buffer.
+ * buffer); copy the block before reusing the buffer. So do BUILD's records
+ * and CELL's payload.
  *
  * Errors: 0 on success or a negative LINK_E* code (link_strerror()).
  * Functions that verify are warn_unused_result: an ignored result is an
@@ -51,6 +52,8 @@
 #include <stdint.h>
 
 #include <sodium.h>
+
+#include "crypto/onion.h"	/* sizes of the path messages, onion_desc */
 
 #define LINK_VERSION 1
 #define LINK_MAGIC "UMBR"
@@ -88,7 +91,16 @@
 #define LINK_RKEY_BYTES 32
 #define LINK_HELLO_MAX_PEERS 32
 #define LINK_PEERS_MAX 255
-#define LINK_MSG_MAX_BYTES (8 + 1 + LINK_BLOCK_BYTES)	/* INSERT, 32777 */
+/* Onion paths (issue 5; the node does not use them yet). */
+#define LINK_PATH_ID_BYTES ONION_PATH_ID_BYTES			/* 8 */
+#define LINK_RELAYS_MAX 12	/* 1 + 12 x 155 = 1861: a class-1 frame */
+#define LINK_RELAYS_MAX_BYTES (1 + LINK_RELAYS_MAX * ONION_DESC_BYTES)
+#define LINK_BUILD_BYTES (LINK_PATH_ID_BYTES + ONION_BUILD_BYTES)	/* 1992 */
+#define LINK_CELL_BYTES (LINK_PATH_ID_BYTES + ONION_CELL_SMALL_BYTES)	/* 2045 */
+#define LINK_CELL_LARGE_BYTES \
+	(LINK_PATH_ID_BYTES + ONION_CELL_LARGE_BYTES)		/* 33277 */
+/* The largest body: CELL_LARGE, which fills a class-2 frame. */
+#define LINK_MSG_MAX_BYTES LINK_CELL_LARGE_BYTES
 
 enum link_err {
 	LINK_OK = 0,
@@ -237,6 +249,13 @@ enum link_msg_type {
 	LINK_MSG_ACCEPTED = 15,
 	LINK_MSG_INSERT = 20,
 	LINK_MSG_INSERT_OK = 21,
+	/* Onion paths (docs/onion.md); the node does not use them yet. */
+	LINK_MSG_RELAYS = 5,
+	LINK_MSG_BUILD = 30,
+	LINK_MSG_BUILT = 31,
+	LINK_MSG_BUILD_FAIL = 32,
+	LINK_MSG_CELL = 33,
+	LINK_MSG_CELL_LARGE = 34,
 };
 
 /* One entry of PEERS: family 4 uses addr[0..3], the rest zero. */
@@ -269,13 +288,30 @@ struct link_msg {
 			uint8_t htl;
 		} request;
 		struct { uint64_t id; const uint8_t *block; } data;
-		struct { uint64_t id; } dnf, loop, accepted, insert_ok;
+		/* One type for every id-only body; the id of BUILT and
+		 * BUILD_FAIL is a path_id. */
+		struct { uint64_t id; } dnf, loop, accepted, insert_ok,
+		    built, build_fail;
 		struct { uint64_t id; uint8_t htl; } rnf;
 		struct {
 			uint64_t id;
 			uint8_t htl;
 			const uint8_t *block;	/* LINK_BLOCK_BYTES */
 		} insert;
+		struct {
+			uint8_t n;	/* 1..LINK_RELAYS_MAX */
+			struct onion_desc descs[LINK_RELAYS_MAX];
+		} relays;		/* signatures not checked here */
+		struct {
+			uint64_t path_id;
+			const uint8_t *records;	/* ONION_BUILD_BYTES */
+		} build;
+		/* CELL: ONION_CELL_SMALL_BYTES of payload, CELL_LARGE:
+		 * ONION_CELL_LARGE_BYTES; one type, so cell stands for both. */
+		struct {
+			uint64_t path_id;
+			const uint8_t *payload;
+		} cell, cell_large;
 	};
 };
 
@@ -283,14 +319,18 @@ struct link_msg {
  * Writes msg's body into out (cap bytes; LINK_MSG_MAX_BYTES always
  * suffice) and sets *len: LINK_ETYPE for an unknown type, LINK_EFORMAT for
  * a message that has no encoding (HELLO with over 32 peers, a family not 4
- * or 6, a NULL block), LINK_ESPACE if cap is too small.
+ * or 6, a NULL block, records or payload, RELAYS with n not 1..12 or a
+ * descriptor onion_desc_encode() refuses), LINK_ESPACE if cap is too
+ * small.
  */
 int link_msg_encode(const struct link_msg *msg, uint8_t *out, size_t cap,
     size_t *len) __attribute__((warn_unused_result));
 /*
  * Parses a body of the given type: LINK_ETYPE for an unknown type,
  * LINK_EFORMAT if the body is short, long or malformed. See the lifetime
- * note above for DATA and INSERT.
+ * note above for DATA and INSERT; BUILD's records and CELL's payload
+ * point into body the same way. RELAYS descriptors are decoded with
+ * onion_desc_decode() but not verified: call onion_desc_verify().
  */
 int link_msg_decode(uint8_t type, const uint8_t *body, size_t len,
     struct link_msg *msg) __attribute__((warn_unused_result));

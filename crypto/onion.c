@@ -2,6 +2,7 @@
  * "Cells"). */
 #include <string.h>
 
+#include "crypto/link.h"
 #include "crypto/onion.h"
 #include "crypto/wire.h"
 
@@ -9,8 +10,13 @@ _Static_assert(ONION_RECORD_BYTES == 248 && ONION_BUILD_BYTES == 1984 &&
     ONION_RESERVED_BYTES == 148, "record sizes of docs/onion.md");
 _Static_assert(ONION_CELL_LARGE_BYTES >=
     ONION_CELL_HEADER_BYTES + LINK_BLOCK_BYTES, "a block fits a large cell");
-_Static_assert(ONION_CELL_SMALL_BYTES + ONION_PATH_ID_BYTES <= LINK_BODY_MAX,
-    "a cell fits a frame");
+_Static_assert(ONION_CELL_SMALL_BYTES + ONION_PATH_ID_BYTES ==
+    LINK_PLAIN1_BYTES - LINK_FRAME_HEADERBYTES &&
+    ONION_CELL_LARGE_BYTES + ONION_PATH_ID_BYTES == LINK_BODY_MAX,
+    "a small cell fills a class-1 frame, a large one a class-2 frame");
+_Static_assert(ONION_DESC_SIGNED_BYTES == 91 && ONION_DESC_BYTES == 155 &&
+    sizeof(ONION_DESC_CONTEXT) - 1 == ONION_DESC_CONTEXTBYTES,
+    "descriptor sizes of docs/onion.md");
 
 #define ONION_NONCEBYTES crypto_aead_chacha20poly1305_ietf_NPUBBYTES
 #define ONION_HASHBYTES 32
@@ -464,6 +470,123 @@ onion_cell_parse(const uint8_t *payload, size_t size, uint8_t *cmd,
 	return ONION_OK;
 }
 
+/* Relay descriptors. */
+
+/* Family 4 or 6, and an IPv4 address zero past its 4 bytes. */
+static bool
+onion_desc_addr_ok(const struct onion_desc *d)
+{
+	if (d->family == 6)
+		return true;
+	return d->family == 4 &&
+	    sodium_is_zero(d->addr + 4, ONION_ADDRBYTES - 4);
+}
+
+int
+onion_desc_encode(const struct onion_desc *d, uint8_t out[ONION_DESC_BYTES])
+{
+	uint8_t *p = out;
+
+	if (d == NULL || out == NULL)
+		return ONION_EINVAL;
+	if (!onion_desc_addr_ok(d))
+		return ONION_EFORMAT;
+	memcpy(p, d->identity, ONION_IDBYTES);
+	p += ONION_IDBYTES;
+	memcpy(p, d->onion_pk, ONION_PUBLICKEYBYTES);
+	p += ONION_PUBLICKEYBYTES;
+	wire_put_u64(p, d->not_after);
+	p += 8;
+	*p++ = d->family;
+	memcpy(p, d->addr, ONION_ADDRBYTES);
+	p += ONION_ADDRBYTES;
+	wire_put_u16(p, d->port);
+	p += 2;
+	memcpy(p, d->sig, ONION_SIGBYTES);
+	return ONION_OK;
+}
+
+static void
+onion_read_copy(struct wire_reader *r, void *dst, size_t n)
+{
+	const uint8_t *p = wire_read_bytes(r, n);
+
+	if (p != NULL)
+		memcpy(dst, p, n);
+}
+
+int
+onion_desc_decode(const uint8_t *in, size_t len, struct onion_desc *d)
+{
+	struct wire_reader r;
+
+	if (d == NULL || (in == NULL && len != 0))
+		return ONION_EINVAL;
+	memset(d, 0, sizeof(*d));
+	wire_reader_init(&r, in, len);
+	onion_read_copy(&r, d->identity, ONION_IDBYTES);
+	onion_read_copy(&r, d->onion_pk, ONION_PUBLICKEYBYTES);
+	d->not_after = wire_read_u64(&r);
+	d->family = wire_read_u8(&r);
+	onion_read_copy(&r, d->addr, ONION_ADDRBYTES);
+	d->port = wire_read_u16(&r);
+	onion_read_copy(&r, d->sig, ONION_SIGBYTES);
+	if (r.bad || r.left != 0 || !onion_desc_addr_ok(d)) {
+		memset(d, 0, sizeof(*d));
+		return ONION_EFORMAT;
+	}
+	return ONION_OK;
+}
+
+/* The signed message: the context, then the fields before the signature. */
+static int
+onion_desc_message(const struct onion_desc *d,
+    uint8_t m[ONION_DESC_CONTEXTBYTES + ONION_DESC_BYTES])
+{
+	memcpy(m, ONION_DESC_CONTEXT, ONION_DESC_CONTEXTBYTES);
+	return onion_desc_encode(d, m + ONION_DESC_CONTEXTBYTES);
+}
+
+#define ONION_DESC_MSGBYTES (ONION_DESC_CONTEXTBYTES + ONION_DESC_SIGNED_BYTES)
+
+int
+onion_desc_sign(struct onion_desc *d,
+    const uint8_t identity_sk[crypto_sign_SECRETKEYBYTES])
+{
+	uint8_t m[ONION_DESC_CONTEXTBYTES + ONION_DESC_BYTES];
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+	int rc;
+
+	if (d == NULL || identity_sk == NULL)
+		return ONION_EINVAL;
+	if (crypto_sign_ed25519_sk_to_pk(pk, identity_sk) != 0 ||
+	    sodium_memcmp(pk, d->identity, sizeof(pk)) != 0)
+		return ONION_EINVAL;
+	if ((rc = onion_desc_message(d, m)) != 0)
+		return rc;
+	crypto_sign_detached(d->sig, NULL, m, ONION_DESC_MSGBYTES,
+	    identity_sk);
+	return ONION_OK;
+}
+
+int
+onion_desc_verify(const struct onion_desc *d, uint64_t now)
+{
+	uint8_t m[ONION_DESC_CONTEXTBYTES + ONION_DESC_BYTES];
+	int rc;
+
+	if (d == NULL)
+		return ONION_EINVAL;
+	if ((rc = onion_desc_message(d, m)) != 0)
+		return rc;
+	if (d->not_after < now)
+		return ONION_EEXPIRED;
+	if (crypto_sign_verify_detached(d->sig, m, ONION_DESC_MSGBYTES,
+	    d->identity) != 0)
+		return ONION_ESIG;
+	return ONION_OK;
+}
+
 const char *
 onion_strerror(int err)
 {
@@ -475,6 +598,8 @@ onion_strerror(int err)
 	case ONION_EFORMAT: return "malformed record or cell";
 	case ONION_EPADDING: return "nonzero cell padding";
 	case ONION_ELEN: return "wrong cell size";
+	case ONION_ESIG: return "bad descriptor signature";
+	case ONION_EEXPIRED: return "descriptor expired";
 	}
 	return "unknown onion error";
 }

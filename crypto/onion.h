@@ -39,6 +39,10 @@
  * onion_cell_parse() reads a recognized payload with the one bounds-checked
  * reader (crypto/wire.h); its body pointer points into that payload.
  *
+ * Descriptors: struct onion_desc is what a relay publishes about itself;
+ * onion_desc_sign() and onion_desc_verify() sign and check it, and
+ * onion_desc_encode()/onion_desc_decode() are its one wire codec.
+ *
  * Secrets: struct onion_hop_keys and struct onion_dir are secret; wipe them
  * with onion_hop_keys_wipe() and onion_dir_wipe() when the path ends.
  * Errors: 0 on success or a negative ONION_E* code (onion_strerror()).
@@ -53,7 +57,9 @@
 
 #include <sodium.h>
 
-#include "crypto/link.h"
+/* No crypto/link.h here: link.h includes this header for the sizes of
+ * the path messages it carries (RELAYS, BUILD, CELL); onion.c checks the
+ * frame sizes below against link.h's. */
 
 #define ONION_MAX_HOPS 8
 #define ONION_KEYBYTES 32
@@ -73,14 +79,24 @@
 
 #define ONION_FLAG_EXIT 1
 
-/* Cells: a CELL body is path_id u64 | payload, in one link frame. */
+/* Cells: a CELL body is path_id u64 | payload, filling one link frame of
+ * class 1 (2048-byte plaintext) or class 2 (33280) less its 3-byte
+ * header (asserted against crypto/link.h in onion.c). */
 #define ONION_PATH_ID_BYTES 8
 #define ONION_CELL_HEADER_BYTES (2 + 8 + 4 + 1 + 2)		/* 17 */
 #define ONION_DIGEST_BYTES 8
-#define ONION_CELL_SMALL_BYTES \
-	(LINK_PLAIN1_BYTES - LINK_FRAME_HEADERBYTES - ONION_PATH_ID_BYTES)
-#define ONION_CELL_LARGE_BYTES \
-	(LINK_PLAIN2_BYTES - LINK_FRAME_HEADERBYTES - ONION_PATH_ID_BYTES)
+#define ONION_CELL_SMALL_BYTES (2048 - 3 - ONION_PATH_ID_BYTES)	/* 2037 */
+#define ONION_CELL_LARGE_BYTES (33280 - 3 - ONION_PATH_ID_BYTES)	/* 33269 */
+
+/* Relay descriptors: identity 32 | onion key 32 | not_after u64 | family
+ * u8 | address 16 | port u16 | sig 64, the signature Ed25519 by the
+ * identity over ONION_DESC_CONTEXT | the 91 bytes before it. */
+#define ONION_DESC_CONTEXT "umbra relay v1"
+#define ONION_DESC_CONTEXTBYTES 14
+#define ONION_SIGBYTES crypto_sign_BYTES			/* 64 */
+#define ONION_DESC_SIGNED_BYTES \
+	(ONION_IDBYTES + ONION_PUBLICKEYBYTES + 8 + 1 + ONION_ADDRBYTES + 2)
+#define ONION_DESC_BYTES (ONION_DESC_SIGNED_BYTES + ONION_SIGBYTES)	/* 155 */
 
 enum onion_err {
 	ONION_OK = 0,
@@ -90,6 +106,8 @@ enum onion_err {
 	ONION_EFORMAT = -4,	/* nonzero reserved bytes, bad flags or len */
 	ONION_EPADDING = -5,	/* nonzero cell padding */
 	ONION_ELEN = -6,	/* payload is neither cell size */
+	ONION_ESIG = -7,	/* descriptor signature is not its identity's */
+	ONION_EEXPIRED = -8,	/* descriptor's not_after is in the past */
 };
 
 enum onion_cell_result {
@@ -104,6 +122,18 @@ struct onion_instr {
 	uint8_t family;
 	uint8_t addr[ONION_ADDRBYTES];
 	uint16_t port;
+};
+
+/* A relay descriptor (docs/onion.md, "Keys"). Family 4 uses addr[0..3],
+ * the rest zero; family 6 all 16. Integers in host order. */
+struct onion_desc {
+	uint8_t identity[ONION_IDBYTES];	/* Ed25519 public key */
+	uint8_t onion_pk[ONION_PUBLICKEYBYTES];	/* X25519, for BUILD */
+	uint64_t not_after;			/* Unix seconds */
+	uint8_t family;				/* 4 or 6 */
+	uint8_t addr[ONION_ADDRBYTES];
+	uint16_t port;
+	uint8_t sig[ONION_SIGBYTES];
 };
 
 /* One hop as the origin chooses it. */
@@ -223,6 +253,33 @@ int onion_cell_open_back(const struct onion_hop_keys *keys, size_t n,
  */
 int onion_cell_parse(const uint8_t *payload, size_t size, uint8_t *cmd,
     uint32_t *stream, const uint8_t **body, size_t *len)
+	__attribute__((warn_unused_result));
+
+/*
+ * Signs desc with identity_sk (an Ed25519 secret key whose public half
+ * must be desc->identity, else ONION_EINVAL), filling desc->sig.
+ * ONION_EFORMAT for a family not 4 or 6 or nonzero unused IPv4 bytes.
+ */
+int onion_desc_sign(struct onion_desc *desc,
+    const uint8_t identity_sk[crypto_sign_SECRETKEYBYTES])
+	__attribute__((warn_unused_result));
+/*
+ * Checks a descriptor from outside: ONION_EFORMAT (family, unused IPv4
+ * bytes), ONION_EEXPIRED (not_after < now, Unix seconds from the caller),
+ * ONION_ESIG (the signature is not desc->identity's over these fields).
+ */
+int onion_desc_verify(const struct onion_desc *desc, uint64_t now)
+	__attribute__((warn_unused_result));
+/*
+ * The wire form, ONION_DESC_BYTES. encode: ONION_EFORMAT for a descriptor
+ * that has none (as above). decode: reads exactly ONION_DESC_BYTES with the
+ * bounds-checked reader and refuses (ONION_EFORMAT) what encode would;
+ * the signature is not checked (onion_desc_verify()). crypto/link.c frames
+ * RELAYS entries with these, so a descriptor has one codec.
+ */
+int onion_desc_encode(const struct onion_desc *desc,
+    uint8_t out[ONION_DESC_BYTES]) __attribute__((warn_unused_result));
+int onion_desc_decode(const uint8_t *in, size_t len, struct onion_desc *desc)
 	__attribute__((warn_unused_result));
 
 const char *onion_strerror(int err);

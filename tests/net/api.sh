@@ -483,6 +483,7 @@ ok $? "a chunked upload gives the same URI as a Content-Length one"
 get_file "$C_URI" "$TMP/five.out" && cmp -s "$TMP/five" "$TMP/five.out"
 ok $? "the chunked upload comes back byte-identical"
 E_URI=$(put_file /dev/null empty -H 'Transfer-Encoding: chunked')
+[ -n "$E_URI" ] || diag "empty chunked put answered: $(cat "$TMP/put.json")"
 [ -n "$E_URI" ] && get_file "$E_URI" "$TMP/empty.out" &&
     [ ! -s "$TMP/empty.out" ]
 ok $? "an empty chunked upload works and gives back nothing"

@@ -13,6 +13,11 @@ secret 32 x (0xa0 + k) and the instruction of instr(k) below; the five
 unused records are bytes j & 0xff (j = 0..1239); hop 0 appends a filler of
 248 x 0xee. The cells: REQUEST (cmd 1), stream 7, body 32 x 0x55, small
 size, wrapped for the 3 hops with counters 0 and 1.
+
+The relay descriptor: identity from the Ed25519 seed 32 x 0x42, onion key
+X25519 of 32 x 0x43, not_after 1900000000, family 4, 192.0.2.7, port
+4242, signed over "umbra relay v1" | the 91 bytes before the signature;
+printed as the body of a RELAYS link message holding it alone.
 """
 import ctypes
 import ctypes.util
@@ -123,6 +128,31 @@ def wrap_fwd(ks, dig, ctr, plain):
     return p
 
 
+def ed25519_seed_keypair(seed):
+    pk = ctypes.create_string_buffer(32)
+    sk = ctypes.create_string_buffer(64)
+    assert so.crypto_sign_seed_keypair(pk, sk, buf(seed)) == 0
+    return pk.raw, sk.raw
+
+
+def ed25519_sign(sk, m):
+    sig = ctypes.create_string_buffer(64)
+    so.crypto_sign_detached(sig, None, buf(m), ctypes.c_ulonglong(len(m)),
+                            buf(sk))
+    return sig.raw
+
+
+def relay_desc():
+    pk, sk = ed25519_seed_keypair(bytes([0x42]) * 32)
+    fields = (pk + x25519_base(bytes([0x43]) * 32) +
+              (1900000000).to_bytes(8, 'big') + bytes([4]) +
+              bytes([192, 0, 2, 7]) + bytes(12) + (4242).to_bytes(2, 'big'))
+    assert len(fields) == 91
+    d = fields + ed25519_sign(sk, b'umbra relay v1' + fields)
+    assert len(d) == 155
+    return d
+
+
 def c_hex(name, b):
     h = b.hex()
     print('static const char %s[] =' % name)
@@ -148,6 +178,7 @@ def main():
     c_hex('KAT_AFTER0_HEX', after0)
     c_hex('KAT_CELL0_HEX', cell0)
     c_hex('KAT_CELL1_B2B_HEX', hashlib.blake2b(cell1, digest_size=32).digest())
+    c_hex('KAT_RELAYS1_HEX', bytes([1]) + relay_desc())
 
 
 if __name__ == '__main__':

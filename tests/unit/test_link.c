@@ -779,7 +779,8 @@ test_messages(void)
 	    d.insert.id == 5, "INSERT: fields, block points into the body");
 
 	{
-		static const uint8_t unknown[] = { 0, 5, 9, 16, 19, 22, 255 };
+		static const uint8_t unknown[] = { 0, 6, 9, 16, 19, 22, 29,
+		    35, 255 };
 		bool all = true;
 
 		memset(&m, 0, sizeof(m));
@@ -794,12 +795,153 @@ test_messages(void)
 	}
 }
 
+/* A descriptor with fields from i (not signed: the codec does not check). */
+static void
+desc_fill(struct onion_desc *d, size_t i)
+{
+	memset(d, 0, sizeof(*d));
+	memset(d->identity, 0x10 + (int)i, sizeof(d->identity));
+	memset(d->onion_pk, 0x40 + (int)i, sizeof(d->onion_pk));
+	d->not_after = UINT64_C(0x0102030405060708) + i;
+	d->family = i % 2 ? 6 : 4;
+	memset(d->addr, 0xa0 + (int)i, i % 2 ? 16 : 4);
+	d->port = (uint16_t)(9000 + i);
+	memset(d->sig, 0x70 + (int)i, sizeof(d->sig));
+}
+
+/* Seals a body as the node would and returns the frame's wire size. */
+static size_t
+sealed_size(uint8_t type, const uint8_t *body, size_t len)
+{
+	struct link_keys k = { { 0 }, { 0 }, 0, 0 };
+	size_t wire = 0;
+
+	if (link_frame_seal(&k, type, body, len, frame_buf, sizeof(frame_buf),
+	    &wire) != 0)
+		return 0;
+	return wire;
+}
+
+/* The onion path messages of docs/onion.md (issue 5). */
+static void
+test_path_messages(void)
+{
+	static struct link_msg m, d;
+	static uint8_t payload[ONION_CELL_LARGE_BYTES];
+	size_t n = 0;
+	bool ok;
+
+	randombytes_buf(payload, sizeof(payload));
+	memset(&m, 0, sizeof(m));
+	m.type = LINK_MSG_RELAYS;
+	m.relays.n = 1;
+	desc_fill(&m.relays.descs[0], 0);
+	round_trip("RELAYS n=1", &m, 1 + ONION_DESC_BYTES);
+	TAP_OK(link_msg_decode(LINK_MSG_RELAYS, enc, n = 1 + ONION_DESC_BYTES,
+	    &d) == 0 && d.relays.n == 1 && memcmp(&d.relays.descs[0],
+	    &m.relays.descs[0], sizeof(d.relays.descs[0])) == 0 &&
+	    enc[1 + 64] == 1 && enc[1 + 64 + 8] == 4 &&
+	    enc[1 + 91 - 2] == 9000 >> 8,
+	    "RELAYS: fields in order, not_after and port big-endian");
+	m.relays.n = LINK_RELAYS_MAX;
+	for (size_t i = 0; i < LINK_RELAYS_MAX; i++)
+		desc_fill(&m.relays.descs[i], i);
+	round_trip("RELAYS n=12", &m, LINK_RELAYS_MAX_BYTES);
+	TAP_OK(link_msg_encode(&m, enc, sizeof(enc), &n) == 0 &&
+	    sealed_size(m.type, enc, n) == LINK_FRAME1_BYTES,
+	    "RELAYS with 12 descriptors seals into a class 1 frame");
+	/* n = 0 and n = 13, by encode and as bodies. */
+	m.relays.n = 0;
+	ok = link_msg_encode(&m, enc, sizeof(enc), &n) == LINK_EFORMAT;
+	m.relays.n = LINK_RELAYS_MAX + 1;
+	ok &= link_msg_encode(&m, enc, sizeof(enc), &n) == LINK_EFORMAT;
+	m.relays.n = LINK_RELAYS_MAX;
+	ok &= link_msg_encode(&m, enc, sizeof(enc), &n) == 0;
+	memcpy(enc + n, enc + 1, ONION_DESC_BYTES);
+	enc[0] = LINK_RELAYS_MAX + 1;
+	ok &= link_msg_decode(LINK_MSG_RELAYS, enc, n + ONION_DESC_BYTES,
+	    &d) == LINK_EFORMAT;
+	enc[0] = 0;
+	ok &= link_msg_decode(LINK_MSG_RELAYS, enc, 1, &d) == LINK_EFORMAT;
+	TAP_OK(ok, "RELAYS with n = 0 or 13: LINK_EFORMAT both ways");
+	m.relays.n = 1;
+	ok = link_msg_encode(&m, enc, sizeof(enc), &n) == 0;
+	enc[1 + 72] = 5;	/* family */
+	ok &= link_msg_decode(LINK_MSG_RELAYS, enc, n, &d) == LINK_EFORMAT;
+	enc[1 + 72] = 4;
+	enc[1 + 73 + 4] = 1;	/* past the IPv4 address */
+	ok &= link_msg_decode(LINK_MSG_RELAYS, enc, n, &d) == LINK_EFORMAT;
+	m.relays.descs[0].addr[15] = 1;
+	ok &= link_msg_encode(&m, enc, sizeof(enc), &n) == LINK_EFORMAT;
+	TAP_OK(ok, "RELAYS: family 5, nonzero unused IPv4 bytes: EFORMAT");
+
+	memset(&m, 0, sizeof(m));
+	m.type = LINK_MSG_BUILD;
+	m.build.path_id = UINT64_C(0x1122334455667788);
+	m.build.records = payload;
+	round_trip("BUILD", &m, 8 + ONION_BUILD_BYTES);
+	TAP_OK(link_msg_decode(LINK_MSG_BUILD, enc, LINK_BUILD_BYTES, &d) ==
+	    0 && d.build.path_id == m.build.path_id && enc[0] == 0x11 &&
+	    d.build.records == enc + 8 &&
+	    memcmp(d.build.records, payload, ONION_BUILD_BYTES) == 0 &&
+	    sealed_size(m.type, enc, LINK_BUILD_BYTES) == LINK_FRAME1_BYTES,
+	    "BUILD: fields, records point into the body, class 1 frame");
+	m.build.records = NULL;
+	TAP_OK(link_msg_encode(&m, enc, sizeof(enc), &n) == LINK_EFORMAT &&
+	    link_msg_decode(LINK_MSG_BUILD, payload, 8 + 248 * 7, &d) ==
+	    LINK_EFORMAT && link_msg_decode(LINK_MSG_BUILD, payload,
+	    LINK_BUILD_BYTES + 248, &d) == LINK_EFORMAT,
+	    "BUILD: no records, 7 or 9 records: LINK_EFORMAT");
+
+	memset(&m, 0, sizeof(m));
+	m.type = LINK_MSG_BUILT;
+	m.built.id = 31;
+	round_trip("BUILT", &m, 8);
+	TAP_OK(link_msg_decode(LINK_MSG_BUILT, enc, 8, &d) == 0 &&
+	    d.built.id == 31, "BUILT: path_id");
+	m.type = LINK_MSG_BUILD_FAIL;
+	m.build_fail.id = UINT64_MAX;
+	round_trip("BUILD_FAIL", &m, 8);
+	TAP_OK(link_msg_decode(LINK_MSG_BUILD_FAIL, enc, 8, &d) == 0 &&
+	    d.build_fail.id == UINT64_MAX, "BUILD_FAIL: path_id");
+
+	memset(&m, 0, sizeof(m));
+	m.type = LINK_MSG_CELL;
+	m.cell.path_id = 33;
+	m.cell.payload = payload;
+	round_trip("CELL", &m, 8 + ONION_CELL_SMALL_BYTES);
+	TAP_OK(link_msg_decode(LINK_MSG_CELL, enc, LINK_CELL_BYTES, &d) == 0 &&
+	    d.cell.path_id == 33 && d.cell.payload == enc + 8 &&
+	    memcmp(d.cell.payload, payload, ONION_CELL_SMALL_BYTES) == 0 &&
+	    sealed_size(m.type, enc, LINK_CELL_BYTES) == LINK_FRAME1_BYTES,
+	    "CELL: fields, payload points into the body, class 1 frame");
+	m.type = LINK_MSG_CELL_LARGE;
+	m.cell_large.path_id = 34;
+	round_trip("CELL_LARGE", &m, 8 + ONION_CELL_LARGE_BYTES);
+	TAP_OK(link_msg_decode(LINK_MSG_CELL_LARGE, enc, LINK_CELL_LARGE_BYTES,
+	    &d) == 0 && d.cell_large.path_id == 34 &&
+	    d.cell_large.payload == enc + 8 &&
+	    memcmp(d.cell_large.payload, payload, ONION_CELL_LARGE_BYTES) == 0 &&
+	    sealed_size(m.type, enc, LINK_CELL_LARGE_BYTES) ==
+	    LINK_FRAME2_BYTES && LINK_CELL_LARGE_BYTES == LINK_BODY_MAX &&
+	    LINK_MSG_MAX_BYTES == LINK_BODY_MAX,
+	    "CELL_LARGE: fields, class 2 frame, the largest body");
+	m.cell.payload = NULL;
+	ok = link_msg_encode(&m, enc, sizeof(enc), &n) == LINK_EFORMAT;
+	m.type = LINK_MSG_CELL;
+	ok &= link_msg_encode(&m, enc, sizeof(enc), &n) == LINK_EFORMAT;
+	ok &= link_msg_decode(LINK_MSG_CELL, payload, LINK_CELL_LARGE_BYTES,
+	    &d) == LINK_EFORMAT && link_msg_decode(LINK_MSG_CELL_LARGE,
+	    payload, LINK_CELL_BYTES, &d) == LINK_EFORMAT;
+	TAP_OK(ok, "CELL: no payload, or the other size: LINK_EFORMAT");
+}
+
 /* Random garbage bodies: whatever decodes re-encodes to the same bytes. */
 static void
 test_garbage(void)
 {
-	static const uint8_t types[] = { 1, 2, 3, 4, 10, 11, 12, 13, 14, 15,
-	    20, 21 };
+	static const uint8_t types[] = { 1, 2, 3, 4, 5, 10, 11, 12, 13, 14,
+	    15, 20, 21, 30, 31, 32, 33, 34 };
 	static uint8_t buf[LINK_MSG_MAX_BYTES + 2];
 	static struct link_msg d;
 	bool ok = true;
@@ -810,7 +952,17 @@ test_garbage(void)
 		size_t len = randombytes_uniform(round % 10 == 0 ?
 		    sizeof(buf) : 200);
 
+		if (t == 5 && round % 2 == 0)	/* RELAYS: one descriptor */
+			len = 1 + ONION_DESC_BYTES;
+		if (t >= 30 && round % 2 == 0)	/* the sizes that decode */
+			len = t == 30 ? LINK_BUILD_BYTES : t == 33 ?
+			    LINK_CELL_BYTES : t == 34 ? LINK_CELL_LARGE_BYTES : 8;
 		randombytes_buf(buf, len);
+		if (t == 5 && len == 1 + ONION_DESC_BYTES) {
+			buf[0] = 1;
+			buf[1 + 72] = 4;	/* family 4, zero past 4 bytes */
+			memset(buf + 1 + 77, 0, 12);
+		}
 		if (t == 4 && len > 0)
 			buf[0] = (uint8_t)randombytes_uniform(4);
 		if (t == 3 && len > 2)
@@ -880,6 +1032,7 @@ main(void)
 	test_msg2_msg3_errors();
 	test_frame_errors();
 	test_messages();
+	test_path_messages();
 	test_garbage();
 	test_pipeline();
 	test_strerror();

@@ -8,7 +8,9 @@
  * Inputs: hop k (0..2) has onion secret 32 x (0x10 + k) and ephemeral
  * secret 32 x (0xa0 + k); the unused records are bytes j & 0xff; hop 0's
  * filler is 248 x 0xee; the cells are REQUEST, stream 7, body 32 x 0x55,
- * small, with counters 0 and 1.
+ * small, with counters 0 and 1. The descriptor: identity from the
+ * Ed25519 seed 32 x 0x42, onion key X25519 of 32 x 0x43, not_after
+ * 1900000000, 192.0.2.7 port 4242, as the body of a RELAYS holding it.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -220,6 +222,12 @@ static const char KAT_CELL0_HEX[] =
     "1ba23433c830386ab37c8614c2232a891a9e38fccb";
 static const char KAT_CELL1_B2B_HEX[] =
     "e79e87f107ddc9ba4aa6824ac32d345b4253cffa9bfd2fcbc3c567ed1fba86eb";
+static const char KAT_RELAYS1_HEX[] =
+    "012152f8d19b791d24453242e15f2eab6cb7cffa7b6a5ed30097960e069881db"
+    "12cdefd8783a91b446640e2e1f95599db35e484a0071bd2182b3b60d0812c10c"
+    "7000000000713fb30004c00002070000000000000000000000001092fc0119dc"
+    "dd834c0bb5167e20b0ec1270a56ca72c2cb017d6c3a45c8bf634c8d7076987ac"
+    "1ef498043a63e0bc70d0b8e0c579e9e898543e4f7db2c66b4897ff07";
 
 #define RB ONION_RECORD_BYTES
 #define SMALL ONION_CELL_SMALL_BYTES
@@ -686,12 +694,113 @@ test_cell_format(void)
 	    NULL, 0) == ONION_ELEN, "wrong sizes refused");
 }
 
+/* The descriptor of onion_kat.py, signed; sk receives the identity key. */
+static void
+desc_make(struct onion_desc *d, uint8_t sk[crypto_sign_SECRETKEYBYTES],
+    uint8_t seed_byte)
+{
+	uint8_t seed[32], osk[32];
+
+	memset(d, 0, sizeof(*d));
+	memset(seed, seed_byte, sizeof(seed));
+	memset(osk, 0x43, sizeof(osk));
+	crypto_sign_seed_keypair(d->identity, sk, seed);
+	crypto_scalarmult_base(d->onion_pk, osk);
+	d->not_after = 1900000000;
+	d->family = 4;
+	memcpy(d->addr, (const uint8_t[]){ 192, 0, 2, 7 }, 4);
+	d->port = 4242;
+}
+
+#define DESC_NOW 1800000000
+
+static void
+test_desc(void)
+{
+	uint8_t sk[crypto_sign_SECRETKEYBYTES], sk2[crypto_sign_SECRETKEYBYTES];
+	uint8_t enc[ONION_DESC_BYTES], body[1 + ONION_DESC_BYTES];
+	struct onion_desc d, d2, x;
+	static struct link_msg m;
+	size_t len = 0;
+	bool ok = true;
+
+	desc_make(&d, sk, 0x42);
+	TAP_OK(onion_desc_sign(&d, sk) == 0 &&
+	    onion_desc_verify(&d, DESC_NOW) == 0 &&
+	    onion_desc_verify(&d, d.not_after) == 0,
+	    "a signed descriptor verifies");
+	m.type = LINK_MSG_RELAYS;
+	m.relays.n = 1;
+	m.relays.descs[0] = d;
+	TAP_OK(link_msg_encode(&m, body, sizeof(body), &len) == 0 &&
+	    len == sizeof(body) && eq_hex(body, len, KAT_RELAYS1_HEX),
+	    "known answer: a RELAYS body with one descriptor");
+	TAP_OK(link_msg_decode(LINK_MSG_RELAYS, big, (hex(big, len,
+	    KAT_RELAYS1_HEX), len), &m) == 0 && m.relays.n == 1 &&
+	    memcmp(&m.relays.descs[0], &d, sizeof(d)) == 0 &&
+	    onion_desc_verify(&m.relays.descs[0], DESC_NOW) == 0,
+	    "the known-answer RELAYS decodes to it and verifies");
+
+	/* Every byte of every field, flipped: refused by decode or verify. */
+	if (onion_desc_encode(&d, enc) != 0)
+		ok = false;
+	for (size_t i = 0; i < sizeof(enc); i++) {
+		int rc;
+
+		enc[i] ^= 0x01;
+		rc = onion_desc_decode(enc, sizeof(enc), &x);
+		ok &= rc == ONION_EFORMAT ||
+		    (rc == 0 && onion_desc_verify(&x, DESC_NOW) != 0);
+		enc[i] ^= 0x01;
+	}
+	TAP_OK(ok, "a flipped bit in any of the 155 bytes is refused");
+	TAP_OK(onion_desc_decode(enc, sizeof(enc), &x) == 0 &&
+	    memcmp(&x, &d, sizeof(d)) == 0 &&
+	    onion_desc_decode(enc, sizeof(enc) - 1, &x) == ONION_EFORMAT &&
+	    (memcpy(big, enc, sizeof(enc)), big[sizeof(enc)] = 0,
+	    onion_desc_decode(big, sizeof(enc) + 1, &x)) == ONION_EFORMAT,
+	    "encode and decode agree; short or long is refused");
+	TAP_OK(onion_desc_verify(&d, d.not_after + 1) == ONION_EEXPIRED,
+	    "an expired descriptor is refused");
+
+	desc_make(&d2, sk2, 0x44);
+	x = d;
+	memcpy(x.identity, d2.identity, sizeof(x.identity));
+	TAP_OK(onion_desc_sign(&x, sk) == ONION_EINVAL &&
+	    onion_desc_verify(&x, DESC_NOW) == ONION_ESIG,
+	    "signing for another identity: EINVAL; its signature: ESIG");
+	TAP_OK(onion_desc_sign(&d2, sk2) == 0 &&
+	    onion_desc_verify(&d2, DESC_NOW) == 0 &&
+	    (memcpy(d2.sig, d.sig, sizeof(d.sig)),
+	    onion_desc_verify(&d2, DESC_NOW)) == ONION_ESIG,
+	    "a descriptor signed by another key is refused");
+
+	x = d;
+	x.addr[4] = 1;
+	ok = onion_desc_sign(&x, sk) == ONION_EFORMAT &&
+	    onion_desc_verify(&x, DESC_NOW) == ONION_EFORMAT &&
+	    onion_desc_encode(&x, enc) == ONION_EFORMAT;
+	x = d;
+	x.family = 5;
+	ok &= onion_desc_sign(&x, sk) == ONION_EFORMAT &&
+	    onion_desc_verify(&x, DESC_NOW) == ONION_EFORMAT;
+	TAP_OK(ok, "family 5 or nonzero unused IPv4 bytes: EFORMAT");
+	x = d;
+	x.family = 6;
+	memset(x.addr, 0xfe, sizeof(x.addr));
+	TAP_OK(onion_desc_sign(&x, sk) == 0 && onion_desc_encode(&x, enc) == 0 &&
+	    onion_desc_decode(enc, sizeof(enc), &d2) == 0 &&
+	    onion_desc_verify(&d2, DESC_NOW) == 0, "an IPv6 descriptor verifies");
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(sk2, sizeof(sk2));
+}
+
 static void
 test_strerror(void)
 {
 	bool ok = true;
 
-	for (int e = ONION_ELEN; e <= ONION_OK; e++)
+	for (int e = ONION_EEXPIRED; e <= ONION_OK; e++)
 		ok &= strcmp(onion_strerror(e), "unknown onion error") != 0;
 	TAP_OK(ok && strcmp(onion_strerror(1), "unknown onion error") == 0,
 	    "onion_strerror names every code");
@@ -709,6 +818,7 @@ main(void)
 	test_forward();
 	test_backward();
 	test_cell_format();
+	test_desc();
 	test_strerror();
 	return tap_done();
 }
