@@ -26,6 +26,7 @@
 #include "node/params.h"
 #include "node/peers.h"
 #include "node/relay.h"
+#include "node/relays.h"
 #include "node/util.h"
 
 #define API_POOL_SIZE (128 * 1024)
@@ -270,7 +271,7 @@ api_status(struct api *a, struct MHD_Connection *conn)
 		return MHD_NO;
 	peers_each(node->peers, api_status_peer, peers);
 	return api_reply_json(conn, 200, json_pack(
-	    "{s:s,s:s,s:f,s:s,s:I,s:o,s:o,s:I,s:I,s:o,s:o}",
+	    "{s:s,s:s,s:f,s:s,s:I,s:o,s:o,s:I,s:I,s:o,s:o,s:I,s:I}",
 	    "version", PACKAGE_VERSION,
 	    "identity", node->id.name,
 	    "location", node->id.location,
@@ -282,7 +283,10 @@ api_status(struct api *a, struct MHD_Connection *conn)
 	    "puts_active", (json_int_t)node->puts_active,
 	    "requests", api_status_requests(&node->count),
 	    "routing", api_status_routing(relay_counters(node->relay),
-	    relay_table_count(node->relay))));
+	    relay_table_count(node->relay)),
+	    "relays_known", (json_int_t)relays_count(node->relays),
+	    "onion_key_age",
+	    (json_int_t)relays_key_age(node->relays, util_now())));
 }
 
 /* ---- GET /api/v1/get/CHK@... ---- */

@@ -549,13 +549,24 @@ client_get_opts(struct client *c, int argc, char **argv, struct get_opts *o)
 }
 
 /* -o FILE: write beside it and rename at the end, so FILE is either the
- * whole document or untouched. */
+ * whole document or untouched. A FILE that exists and is not a regular
+ * file (/dev/null, a FIFO, a terminal) is written as it is: renaming over
+ * it would replace a device with a file. */
 static int
 client_get_open(struct client *c, const char *out, char *tmp, size_t len)
 {
+	struct stat st;
+
 	c->out_fd = STDOUT_FILENO;
 	if (out == NULL)
 		return 0;
+	if (stat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+		tmp[0] = '\0';
+		if ((c->out_fd = open(out, O_WRONLY | O_CLOEXEC)) < 0)
+			return client_fail(c, CLIENT_EFAIL, "cannot write %s: "
+			    "%s", out, strerror(errno));
+		return 0;
+	}
 	snprintf(tmp, len, "%s.umbra-XXXXXX", out);
 	if ((c->out_fd = mkstemp(tmp)) < 0) {
 		tmp[0] = '\0';
@@ -569,8 +580,14 @@ client_get_open(struct client *c, const char *out, char *tmp, size_t len)
 static int
 client_get_close(struct client *c, const char *out, const char *tmp, int rc)
 {
-	if (out == NULL || tmp[0] == '\0')
+	if (out == NULL)
 		return rc;
+	if (tmp[0] == '\0') {		/* written in place, or never opened */
+		if (c->out_fd >= 0 && close(c->out_fd) != 0 && rc == CLIENT_OK)
+			rc = client_fail(c, CLIENT_EFAIL, "cannot write %s: %s",
+			    out, strerror(errno));
+		return rc;
+	}
 	if (rc == CLIENT_OK && (fsync(c->out_fd) != 0 || close(c->out_fd) != 0 ||
 	    rename(tmp, out) != 0)) {
 		rc = client_fail(c, CLIENT_EFAIL, "cannot write %s: %s", out,

@@ -15,6 +15,7 @@
 #include "node/node.h"
 #include "node/peers.h"
 #include "node/relay.h"
+#include "node/relays.h"
 #include "node/util.h"
 #include "node/writer.h"
 
@@ -133,13 +134,17 @@ node_peer_up(void *arg, struct peer *p)
 	struct node *node = arg;
 
 	relay_peer_up(node->relay, p);
+	relays_peer_up(node->relays, p);
 	inserter_kick(node->inserter);
 }
 
 static void
 node_peer_down(void *arg, struct peer *p)
 {
-	relay_peer_down(((struct node *)arg)->relay, p);
+	struct node *node = arg;
+
+	relay_peer_down(node->relay, p);
+	relays_peer_down(node->relays, p);
 }
 
 static void
@@ -154,11 +159,18 @@ node_peer_foaf(void *arg, struct peer *p)
 	relay_peer_foaf(((struct node *)arg)->relay, p);
 }
 
+static void
+node_peer_relays(void *arg, struct peer *p, const struct link_msg *m)
+{
+	relays_peer_message(((struct node *)arg)->relays, p, m);
+}
+
 static int
 node_start_network(struct node *node)
 {
 	static const struct peers_callbacks cb = {
 		node_peer_up, node_peer_down, node_peer_message, node_peer_foaf,
+		node_peer_relays,
 	};
 	struct peers_config pc = {
 		.datadir = node->cfg.datadir,
@@ -171,7 +183,8 @@ node_start_network(struct node *node)
 	char why[256];
 
 	if (relay_new(&node->relay, node) != 0 ||
-	    inserter_new(&node->inserter, node) != 0) {
+	    inserter_new(&node->inserter, node) != 0 ||
+	    relays_new(&node->relays, node->base, &node->id) != 0) {
 		log_err("out of memory");
 		return -1;
 	}
@@ -180,6 +193,7 @@ node_start_network(struct node *node)
 		log_err("%s", why);
 		return -1;
 	}
+	relays_start(node->relays, node->peers);
 	return 0;
 }
 
@@ -230,6 +244,7 @@ node_stop(struct node *node)
 	writer_free(node->writer);
 	inserter_free(node->inserter);
 	relay_free(node->relay);
+	relays_free(node->relays);
 	store_close(node->store);
 	for (int i = 0; i < 2; i++)
 		if (node->sig[i] != NULL)

@@ -23,6 +23,7 @@ struct api;
 struct inserter;
 struct peers;
 struct relay;
+struct relays;
 struct writer;
 
 struct node_counters {
@@ -38,6 +39,7 @@ struct node {
 	struct api *api;
 	struct peers *peers;
 	struct relay *relay;
+	struct relays *relays;		/* onion key, descriptors */
 	struct inserter *inserter;
 	struct identity id;
 	struct event *sig[2];		/* SIGINT, SIGTERM */

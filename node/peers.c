@@ -1177,6 +1177,10 @@ peer_dispatch(struct peer *p, const struct link_msg *m)
 		if (p->ps->cb.message != NULL)
 			p->ps->cb.message(p->ps->arg, p, m);
 		break;
+	case LINK_MSG_RELAYS:
+		if (p->state == PEER_UP && p->ps->cb.relays != NULL)
+			p->ps->cb.relays(p->ps->arg, p, m);
+		break;
 	default:
 		peer_close(p, LOG_INFO, "unexpected message type %u",
 		    (unsigned)m->type);

@@ -16,8 +16,9 @@
  * A link is "up" once the handshake has verified the peer's identity. Then
  * the layer sends HELLO (our listen port and our peers' public keys, FOAF)
  * and PEERS (addresses we know), and answers PING itself. Messages of the
- * routing types (REQUEST .. INSERT_OK) go to cb->message; HELLO updates
- * the peer's FOAF list and calls cb->foaf.
+ * routing types (REQUEST .. INSERT_OK) go to cb->message, RELAYS to
+ * cb->relays; HELLO updates the peer's FOAF list and calls cb->foaf. The
+ * path types (BUILD .. CELL_LARGE) still close the link: not served yet.
  *
  * Bad input closes the one link it came on, with a log line: a failed
  * handshake, a frame that does not open (truncated, oversized, replayed,
@@ -69,6 +70,9 @@ struct peers_callbacks {
 	void (*message)(void *arg, struct peer *p, const struct link_msg *m);
 	/* The peer's HELLO arrived: peer_foaf() has its new FOAF list. */
 	void (*foaf)(void *arg, struct peer *p);
+	/* A RELAYS (type 5) on a link that is up, decoded, descriptors not
+	 * yet verified; optional (NULL: RELAYS are ignored). */
+	void (*relays)(void *arg, struct peer *p, const struct link_msg *m);
 };
 
 struct peers_config {

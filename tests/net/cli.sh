@@ -79,6 +79,17 @@ grep -q '/text$' "$TMP/uri.text"; ok $? "the URI ends with /NAME of the file"
     cmp -s "$TMP/rand5m" "$TMP/o5"
 ok $? "get -o FILE writes the same bytes"
 ls "$TMP" | grep -q 'umbra-'; [ $? -ne 0 ]; ok $? "get -o leaves no temporary file"
+# A device is written in place: renaming over it would replace /dev/null
+# with a file, for every program on the machine. A FIFO stands in for it.
+mkfifo "$TMP/fifo"
+timeout 30 cat "$TMP/fifo" > "$TMP/fifo.out" &
+catpid=$!
+"$UMBRA" get --datadir "$D" "$(cat "$TMP/uri.rand5m")" -o "$TMP/fifo" \
+    2>/dev/null
+rc=$?
+wait "$catpid"
+[ "$rc" -eq 0 ] && [ -p "$TMP/fifo" ] && cmp -s "$TMP/rand5m" "$TMP/fifo.out"
+ok $? "get -o FIFO writes through it and leaves it a FIFO"
 
 # ---- determinism and names ----
 u1=$("$UMBRA" put --datadir "$D" "$TMP/rand5m" 2>/dev/null)

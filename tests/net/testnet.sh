@@ -99,6 +99,25 @@ PY
 done
 ok $good "every node answers status with 1 to $K peers"
 
+# Relay descriptors spread by gossip (docs/onion.md, "Keys"): within 20 s
+# every node knows at least 3 others' descriptors, and has an onion key.
+t0=$SECONDS
+while :; do
+	good=0
+	for i in 1 2 3 4 5; do
+		"$UMBRA" status --datadir "$TN/node$i" --json > "$TMP/st$i.json" &&
+		    python3 - "$TMP/st$i.json" <<'PY' || good=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if d["relays_known"] >= 3 and d["onion_key_age"] >= 0 and
+         "onion_sk" not in d else 1)
+PY
+	done
+	[ $good = 0 ] || [ $((SECONDS - t0)) -ge 20 ] && break
+	sleep 0.5
+done
+ok $good "every node knows >= 3 relay descriptors within 20 s ($((SECONDS - t0)) s)"
+
 head -c 1000000 /dev/urandom > "$TMP/doc"
 timeout 130 "$UMBRA" put --datadir "$TN/node1" "$TMP/doc" > "$TMP/uri" 2> "$TMP/err"
 rc=$?

@@ -122,7 +122,7 @@ on_foaf(void *arg, struct peer *p)
 }
 
 static const struct peers_callbacks callbacks = {
-	on_up, on_down, on_message, on_foaf,
+	on_up, on_down, on_message, on_foaf, NULL,
 };
 
 /* ---- nodes ---- */

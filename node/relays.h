@@ -1,0 +1,123 @@
+/*
+ * relays.h - the node's onion key and the relay descriptors it knows
+ * (docs/onion.md, "Keys").
+ *
+ * A struct relays holds:
+ *   - the node's X25519 onion key, made at start and rotated every
+ *     ONION_KEY_LIFETIME s; the previous key is kept until the next
+ *     rotation (so ONION_KEY_LIFETIME more), then wiped. Secrets live
+ *     only in memory: never on disk, never in a log line or the API;
+ *   - its own descriptor (identity, onion key, not_after = wall clock +
+ *     RELAYS_DESC_LIFETIME, listen address), signed with the identity;
+ *     none when the node listens on an unspecified address (0.0.0.0, ::);
+ *   - a cache of other nodes' verified, unexpired descriptors, at most
+ *     RELAYS_CACHE_MAX, keyed by identity: a later not_after replaces an
+ *     entry, the soonest to expire goes out when full, ours never enters;
+ *   - gossip over the links: RELAYS with our descriptor and up to 11
+ *     cached ones on every link up, after every rotation, and every
+ *     RELAYS_GOSSIP_MIN..MAX s. Of a link's RELAYS at most one per
+ *     RELAYS_RATE_WINDOW s is read; more than RELAYS_RATE_DROP in one
+ *     window, or more than RELAYS_BAD_MAX invalid descriptors, and the
+ *     link is dropped (the bound per peer).
+ *
+ * The core (relays_set_address .. relays_receive) takes the clocks as
+ * arguments and needs no loop: tests call it with base NULL. The glue
+ * (relays_start, relays_peer_*) ties it to node/peers.h.
+ *
+ * Ownership: relays_new() / relays_free() (accepts NULL; wipes the keys).
+ * Pointers returned by relays_own() are valid until the next call that
+ * changes r.
+ */
+#ifndef UMBRA_RELAYS_H
+#define UMBRA_RELAYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "crypto/link.h"
+#include "crypto/onion.h"
+#include "node/identity.h"
+
+#define ONION_KEY_LIFETIME (24 * 3600)	/* s between rotations */
+#define RELAYS_DESC_LIFETIME (48 * 3600) /* our not_after, from now */
+#define RELAYS_CACHE_MAX 1024
+#define RELAYS_RATE_WINDOW 30.0	/* s: one RELAYS read per link */
+#define RELAYS_RATE_DROP 10	/* more in one window: drop the link */
+#define RELAYS_BAD_MAX 3	/* invalid descriptors a link may send */
+#define RELAYS_GOSSIP_MIN 60.0	/* s between unprompted RELAYS, ... */
+#define RELAYS_GOSSIP_MAX 90.0	/* ... uniformly in between */
+
+struct relays;
+struct peers;
+struct peer;
+
+enum relays_verdict {
+	RELAYS_READ = 0,	/* read: valid descriptors taken in */
+	RELAYS_IGNORED = 1,	/* within the window of the last one read */
+	RELAYS_DROP = 2,	/* the link misbehaves: drop it */
+};
+
+/* base NULL: no timers (tests). id is kept by reference. Makes the first
+ * onion key. Returns 0, or -1 out of memory. */
+int relays_new(struct relays **out, struct event_base *base,
+    const struct identity *id);
+void relays_free(struct relays *r);
+
+/* ---- the core ---- */
+
+/* Sets the address our descriptor announces, HOST:PORT with a numeric
+ * host (peers_listen_address()), and signs it with not_after = now +
+ * RELAYS_DESC_LIFETIME. An unspecified or unparsable host: no descriptor
+ * (returns 1). 0 on success, -1 on a signing failure. */
+int relays_set_address(struct relays *r, const char *hostport, uint64_t now);
+/* Makes a new onion key (the current one becomes the previous; the old
+ * previous is wiped) and re-signs our descriptor. mono is util_now(). */
+int relays_rotate(struct relays *r, uint64_t now, double mono);
+/* Our descriptor, or NULL if we announce none. */
+const struct onion_desc *relays_own(const struct relays *r);
+
+/* Verifies d at now and caches it: 0 taken (new or newer), 1 not taken
+ * (ours, or not newer than the entry held), or a negative ONION_E* code
+ * from onion_desc_verify(). */
+int relays_add(struct relays *r, const struct onion_desc *d, uint64_t now);
+/* Drops cached descriptors whose not_after < now. */
+void relays_expire(struct relays *r, uint64_t now);
+/* Descriptors cached (ours not counted). */
+size_t relays_count(const struct relays *r);
+/* Seconds since the current onion key was made, mono as util_now(). */
+double relays_key_age(const struct relays *r, double mono);
+/* The secret half of our current or previous onion key whose public half
+ * is onion_pk: 0 and sk_out filled, or -1 (no such key). Secret: the
+ * caller wipes sk_out. */
+int relays_onion_secret(const struct relays *r,
+    const uint8_t onion_pk[ONION_PUBLICKEYBYTES],
+    uint8_t sk_out[ONION_SECRETKEYBYTES])
+	__attribute__((warn_unused_result));
+/* Copies min(n, relays_count()) distinct cached descriptors, chosen
+ * uniformly at random, to out; returns how many. */
+size_t relays_pick(const struct relays *r, size_t n, struct onion_desc *out);
+
+/* Fills m with a RELAYS: our descriptor and up to LINK_RELAYS_MAX - 1
+ * random cached ones. Returns the count (0: nothing to send). */
+size_t relays_build_msg(const struct relays *r, struct link_msg *m);
+/* A RELAYS from the link with this handle (peer_handle()), at wall clock
+ * now and monotonic mono: the verdict, and on RELAYS_DROP a reason in
+ * *why (a static string). Each invalid descriptor is logged (debug). */
+enum relays_verdict relays_receive(struct relays *r, uint32_t handle,
+    const struct link_msg *m, uint64_t now, double mono, const char **why);
+/* Forgets the per-link state of handle. */
+void relays_forget(struct relays *r, uint32_t handle);
+
+/* ---- the glue ---- */
+
+/* After peers_new(): takes our address from ps and starts the timers. */
+void relays_start(struct relays *r, struct peers *ps);
+void relays_peer_up(struct relays *r, struct peer *p);
+void relays_peer_down(struct relays *r, struct peer *p);
+void relays_peer_message(struct relays *r, struct peer *p,
+    const struct link_msg *m);
+
+#endif
