@@ -189,12 +189,6 @@ fetch_status(const struct fetch *f)
 	return f->status;
 }
 
-bool
-fetch_used_network(const struct fetch *f)
-{
-	return f->network;
-}
-
 /* Gets the wanted block to the decoder: 0 fed, FETCH_AGAIN, or -1. */
 static int
 fetch_next(struct fetch *f, const struct chk_ref *ref)

@@ -30,7 +30,6 @@
 #ifndef UMBRA_FETCH_H
 #define UMBRA_FETCH_H
 
-#include <stdbool.h>
 #include <sys/types.h>
 
 #include "crypto/chk.h"
@@ -53,8 +52,6 @@ int fetch_status(const struct fetch *f);
 /* Up to max document bytes into buf: the count, 0 at the end, FETCH_AGAIN
  * (wait for wake), or -1 (failed: logged). */
 ssize_t fetch_read(struct fetch *f, uint8_t *buf, size_t max);
-/* True if any block had to come from the network. */
-bool fetch_used_network(const struct fetch *f);
 void fetch_free(struct fetch *f);
 
 #endif

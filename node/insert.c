@@ -364,12 +364,6 @@ inserter_kick(struct inserter *ins)
 	event_active(ins->ev, EV_TIMEOUT, 0);
 }
 
-size_t
-inserter_count(const struct inserter *ins)
-{
-	return ins->ndocs;
-}
-
 void
 inserter_free(struct inserter *ins)
 {

@@ -47,7 +47,5 @@ int inserter_add(struct inserter *ins, const char *uri, insert_done_fn fn,
 void inserter_forget(struct inserter *ins, uint64_t ticket);
 /* A link came up: documents waiting for peers go now. */
 void inserter_kick(struct inserter *ins);
-/* Documents queued or being inserted. */
-size_t inserter_count(const struct inserter *ins);
 
 #endif

@@ -398,29 +398,36 @@ relay_keep_job(void *arg)
 	    STORE_KIND_CACHE);
 }
 
+/* Sends RNF (with htl) or an id-only answer (LOOP, INSERT_OK: one layout,
+ * link.h) that no route action stands for. */
+static void
+relay_answer(struct peer *p, uint8_t type, uint64_t id, uint8_t htl)
+{
+	struct link_msg x;
+
+	memset(&x, 0, sizeof(x));
+	x.type = type;
+	if (type == LINK_MSG_RNF) {
+		x.rnf.id = id;
+		x.rnf.htl = htl;
+	} else {
+		x.dnf.id = id;
+	}
+	(void)peers_send(p, &x);
+}
+
 /* Sends the INSERT_OKs that waited for this batch; if it could not be
  * written, RNF with no htl left instead: the sender then ends the
  * insert as its own, and the node before it keeps its copy. */
 static void
 relay_keep_answer(struct relay *r, struct relay_keep *k, int rc)
 {
-	struct link_msg m;
 	struct peer *p;
 
-	for (size_t i = 0; i < k->nok && rc != WRITER_ECANCELED; i++) {
-		if ((p = relay_link(r, k->oks[i].peer)) == NULL)
-			continue;
-		memset(&m, 0, sizeof(m));
-		if (rc == 0) {
-			m.type = LINK_MSG_INSERT_OK;
-			m.insert_ok.id = k->oks[i].id;
-		} else {
-			m.type = LINK_MSG_RNF;
-			m.rnf.id = k->oks[i].id;
-			m.rnf.htl = 0;
-		}
-		(void)peers_send(p, &m);
-	}
+	for (size_t i = 0; i < k->nok && rc != WRITER_ECANCELED; i++)
+		if ((p = relay_link(r, k->oks[i].peer)) != NULL)
+			relay_answer(p, rc == 0 ? LINK_MSG_INSERT_OK :
+			    LINK_MSG_RNF, k->oks[i].id, 0);
 	k->nok = 0;
 }
 
@@ -647,22 +654,6 @@ relay_on_request(struct relay *r, struct peer *p, const struct link_msg *m)
 	    m->request.id, m->request.rkey, m->request.htl, a,
 	    ROUTE_ACTIONS_MAX);
 	relay_run(r, a, n, NULL);
-}
-
-static void
-relay_answer(struct peer *p, uint8_t type, uint64_t id, uint8_t htl)
-{
-	struct link_msg x;
-
-	memset(&x, 0, sizeof(x));
-	x.type = type;
-	if (type == LINK_MSG_RNF) {
-		x.rnf.id = id;
-		x.rnf.htl = htl;
-	} else {
-		x.loop.id = id;
-	}
-	(void)peers_send(p, &x);
 }
 
 static void
