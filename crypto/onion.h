@@ -110,6 +110,17 @@ enum onion_err {
 	ONION_EEXPIRED = -8,	/* descriptor's not_after is in the past */
 };
 
+/* What a cell says (docs/onion.md, "Cells"); bodies: REQUEST the routing
+ * key (32 bytes), DATA and INSERT a block (32768, in a large cell), FAIL
+ * one byte (the route status of routing/route.h), STORED none. */
+enum onion_cmd {
+	ONION_CMD_REQUEST = 1,	/* origin to exit: fetch this key */
+	ONION_CMD_DATA = 2,	/* exit to origin: the block */
+	ONION_CMD_FAIL = 3,	/* exit to origin: the stream failed */
+	ONION_CMD_INSERT = 4,	/* origin to exit: insert this block */
+	ONION_CMD_STORED = 5,	/* exit to origin: the insert is stored */
+};
+
 enum onion_cell_result {
 	ONION_CELL_RECOGNIZED = 1,	/* this hop's cell: parse it */
 	ONION_CELL_PASS_ON = 2,		/* forward it to the next hop */

@@ -24,9 +24,11 @@
 #include "node/node.h"
 #include "node/page.h"
 #include "node/params.h"
+#include "node/paths.h"
 #include "node/peers.h"
 #include "node/relay.h"
 #include "node/relays.h"
+#include "node/transit.h"
 #include "node/util.h"
 
 #define API_POOL_SIZE (128 * 1024)
@@ -61,6 +63,7 @@ struct api_req {
 	bool gateway;			/* REQ_GET: GET /URI */
 	struct uri uri;			/* REQ_GET */
 	uint64_t ticket;		/* a put waiting for the inserter */
+	unsigned hops;			/* onion path length */
 	bool inserting, insert_done, inserted;
 	bool suspended, finishing;
 	bool answered;			/* an error answer is queued */
@@ -258,6 +261,35 @@ api_status_peer(void *arg, struct peer *p)
 	    "queued_bytes", (json_int_t)peer_queued(p)));
 }
 
+/* Our own paths: hop count, age, state and relays (an origin may know its
+ * relays; a relay shows only how many paths it carries). */
+static json_t *
+api_status_paths(struct node *node)
+{
+	struct paths_info info[32];
+	size_t n = paths_list(node->paths, info, 32);
+	json_t *arr = json_array(), *relays;
+	char name[64];
+
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		if ((relays = json_array()) == NULL)
+			break;
+		for (unsigned h = 0; h < info[i].hops; h++) {
+			sodium_bin2base64(name, sizeof(name), info[i].relays[h],
+			    ONION_IDBYTES,
+			    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+			json_array_append_new(relays, json_string(name));
+		}
+		json_array_append_new(arr, json_pack("{s:I,s:I,s:s,s:I,s:o}",
+		    "hops", (json_int_t)info[i].hops,
+		    "age", (json_int_t)info[i].age,
+		    "state", info[i].ready ? "ready" : "building",
+		    "streams", (json_int_t)info[i].streams,
+		    "relays", relays));
+	}
+	return arr;
+}
+
 static enum MHD_Result
 api_status(struct api *a, struct MHD_Connection *conn)
 {
@@ -271,7 +303,7 @@ api_status(struct api *a, struct MHD_Connection *conn)
 		return MHD_NO;
 	peers_each(node->peers, api_status_peer, peers);
 	return api_reply_json(conn, 200, json_pack(
-	    "{s:s,s:s,s:f,s:s,s:I,s:o,s:o,s:I,s:I,s:o,s:o,s:I,s:I}",
+	    "{s:s,s:s,s:f,s:s,s:I,s:o,s:o,s:I,s:I,s:o,s:o,s:I,s:I,s:o,s:I}",
 	    "version", PACKAGE_VERSION,
 	    "identity", node->id.name,
 	    "location", node->id.location,
@@ -286,7 +318,9 @@ api_status(struct api *a, struct MHD_Connection *conn)
 	    relay_table_count(node->relay)),
 	    "relays_known", (json_int_t)relays_count(node->relays),
 	    "onion_key_age",
-	    (json_int_t)relays_key_age(node->relays, util_now())));
+	    (json_int_t)relays_key_age(node->relays, util_now()),
+	    "paths", api_status_paths(node),
+	    "relayed_paths", (json_int_t)transit_count(node->transit)));
 }
 
 /* ---- GET /api/v1/get/CHK@... ---- */
@@ -394,10 +428,13 @@ api_get(struct api_req *req, struct MHD_Connection *conn, const char *path,
 	if (params_parse_hops(MHD_lookup_connection_value(conn,
 	    MHD_GET_ARGUMENT_KIND, "hops"), &hops) != 0)
 		return api_reply_error(conn, 400, "hops must be a number from "
-		    "1 to 8");
+		    "0 to 8");
+	if (params_check_hops(hops, MHD_lookup_connection_value(conn,
+	    MHD_GET_ARGUMENT_KIND, "no_anonymity"), &why) != 0)
+		return api_reply_error(conn, 400, why);
 	req->api->node->count.gets++;
 	if (fetch_open(&req->fetch, req->api->node, &req->uri.root,
-	    api_req_wake, req) != 0)
+	    (unsigned)hops, api_req_wake, req) != 0)
 		return api_reply_error(conn, 500, "out of memory");
 	req->kind = REQ_GET;
 	req->gateway = gateway;
@@ -440,8 +477,11 @@ api_put_start(struct api *a, struct api_req *req, struct MHD_Connection *conn)
 		    "progress; try again");
 	if (params_parse_put(MHD_lookup_connection_value(conn,
 	    MHD_GET_ARGUMENT_KIND, "name"), MHD_lookup_connection_value(conn,
-	    MHD_GET_ARGUMENT_KIND, "hops"), &pp, &why) != 0)
+	    MHD_GET_ARGUMENT_KIND, "hops"), &pp, &why) != 0 ||
+	    params_check_hops(pp.hops, MHD_lookup_connection_value(conn,
+	    MHD_GET_ARGUMENT_KIND, "no_anonymity"), &why) != 0)
 		return api_reply_error(conn, 400, why);
+	req->hops = (unsigned)pp.hops;
 	if (docput_new(&req->put, a->node, pp.name, api_req_wake, req) != 0)
 		return api_reply_error(conn, 500, "out of memory");
 	req->kind = REQ_PUT;
@@ -502,8 +542,8 @@ api_put_insert(struct api_req *req, const char *uri)
 	bool wait = peers_count(node->peers) > 0;
 
 	req->inserting = true;
-	if (inserter_add(node->inserter, uri, wait ? api_put_inserted : NULL,
-	    req, &req->ticket) != 0) {
+	if (inserter_add(node->inserter, uri, req->hops, wait ?
+	    api_put_inserted : NULL, req, &req->ticket) != 0) {
 		log_warn("put: cannot queue the insert; it goes after a "
 		    "restart");
 		wait = false;

@@ -277,13 +277,17 @@ static const char *const client_usages[][2] = {
 	{ "put", "usage: umbra put [--datadir DIR | --api HOST:PORT] [--hops N]\n"
 	    "                 [--name NAME] FILE|-\n"
 	    "Inserts FILE (or standard input) and prints its URI on one line.\n"
-	    "  --hops N     onion path length, 1-8 (default 3)\n"
+	    "  --hops N     onion path length, 0-8 (default 3); 0 needs\n"
+	    "               --no-anonymity\n"
+	    "  --no-anonymity  allow --hops 0: peers see this node insert\n"
 	    "  --name NAME  the name in the URI (default: FILE's name)\n" },
 	{ "get", "usage: umbra get [--datadir DIR | --api HOST:PORT] [--hops N]\n"
 	    "                 URI [-o FILE]\n"
 	    "Writes the document with key URI to standard output or FILE.\n"
 	    "  -o FILE      write to FILE (made complete or not at all)\n"
-	    "  --hops N     onion path length, 1-8 (default 3)\n" },
+	    "  --hops N     onion path length, 0-8 (default 3); 0 needs\n"
+	    "               --no-anonymity\n"
+	    "  --no-anonymity  allow --hops 0: peers see this node ask\n" },
 	{ "status", "usage: umbra status [--datadir DIR | --api HOST:PORT] "
 	    "[--json]\n"
 	    "Shows the node: identity, peers, store and pending inserts.\n"
@@ -305,15 +309,34 @@ client_usage(const char *cmd)
 	return CLIENT_OK;
 }
 
+/* --hops 0 sends without an onion path: only when the user said so. */
 static int
-client_parse_hops(struct client *c, const char *hops)
+client_parse_hops(struct client *c, const char *hops, bool no_anonymity)
 {
 	int n;
 
 	if (params_parse_hops(hops, &n) != 0)
-		return client_fail(c, CLIENT_EUSAGE, "--hops must be 1 to %d",
+		return client_fail(c, CLIENT_EUSAGE, "--hops must be 0 to %d",
 		    PARAMS_HOPS_MAX);
+	if (n == 0 && !no_anonymity)
+		return client_fail(c, CLIENT_EUSAGE, "--hops 0 sends without "
+		    "an onion path, so peers see this node at work; add "
+		    "--no-anonymity to mean it");
+	if (n == 0)
+		client_fail(c, 0, "warning: --hops 0 --no-anonymity: no onion "
+		    "path; the nodes next to this one can tell it is the "
+		    "origin");
 	return 0;
+}
+
+/* The query for checked hops: hops=N, and no_anonymity=1 when N is 0. */
+static void
+client_hops_query(const char *hops, char out[32])
+{
+	int n = PARAMS_HOPS_DEFAULT;
+
+	(void)params_parse_hops(hops, &n);
+	snprintf(out, 32, "hops=%d%s", n, n == 0 ? "&no_anonymity=1" : "");
 }
 
 /* ---- umbra put ---- */
@@ -338,6 +361,7 @@ client_read_input(char *buf, size_t size, size_t n, void *arg)
 struct put_opts {
 	const char *datadir, *api, *name, *file;
 	const char *hops;
+	bool no_anonymity;
 };
 
 static int
@@ -347,6 +371,7 @@ client_put_opts(struct client *c, int argc, char **argv, struct put_opts *o)
 		{ "datadir", required_argument, NULL, 'd' },
 		{ "api", required_argument, NULL, 'a' },
 		{ "hops", required_argument, NULL, 'H' },
+		{ "no-anonymity", no_argument, NULL, 'N' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -360,6 +385,7 @@ client_put_opts(struct client *c, int argc, char **argv, struct put_opts *o)
 		case 'd': o->datadir = optarg; break;
 		case 'a': o->api = optarg; break;
 		case 'H': o->hops = optarg; break;
+		case 'N': o->no_anonymity = true; break;
 		case 'n': o->name = optarg; break;
 		case 'h': return -1;
 		default:
@@ -411,8 +437,12 @@ client_put_open(struct client *c, struct put_opts *o, char *namebuf,
 static void
 client_put_path(const struct put_opts *o, char *path, size_t len)
 {
-	size_t n = (size_t)snprintf(path, len, "/api/v1/put?hops=%s%s",
-	    o->hops ? o->hops : "3", o->name ? "&name=" : "");
+	char q[32];
+	size_t n;
+
+	client_hops_query(o->hops, q);
+	n = (size_t)snprintf(path, len, "/api/v1/put?%s%s", q,
+	    o->name ? "&name=" : "");
 
 	if (o->name != NULL && n + 3 * strlen(o->name) < len)
 		uri_escape_name(o->name, path + n);
@@ -456,7 +486,7 @@ client_put(int argc, char **argv)
 
 	if ((rc = client_put_opts(&c, argc, argv, &o)) != 0)
 		return rc < 0 ? client_usage("put") : rc;
-	if ((rc = client_parse_hops(&c, o.hops)) != 0 ||
+	if ((rc = client_parse_hops(&c, o.hops, o.no_anonymity)) != 0 ||
 	    (rc = client_put_open(&c, &o, namebuf, sizeof(namebuf), &size)) != 0 ||
 	    (rc = client_locate(&c, o.datadir, o.api)) != 0)
 		goto out;
@@ -512,6 +542,7 @@ client_write_output(char *data, size_t size, size_t n, void *arg)
 
 struct get_opts {
 	const char *datadir, *api, *out, *uri, *hops;
+	bool no_anonymity;
 };
 
 static int
@@ -521,6 +552,7 @@ client_get_opts(struct client *c, int argc, char **argv, struct get_opts *o)
 		{ "datadir", required_argument, NULL, 'd' },
 		{ "api", required_argument, NULL, 'a' },
 		{ "hops", required_argument, NULL, 'H' },
+		{ "no-anonymity", no_argument, NULL, 'N' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -534,6 +566,7 @@ client_get_opts(struct client *c, int argc, char **argv, struct get_opts *o)
 		case 'd': o->datadir = optarg; break;
 		case 'a': o->api = optarg; break;
 		case 'H': o->hops = optarg; break;
+		case 'N': o->no_anonymity = true; break;
 		case 'o': o->out = optarg; break;
 		case 'h': return -1;
 		default:
@@ -545,7 +578,7 @@ client_get_opts(struct client *c, int argc, char **argv, struct get_opts *o)
 		return client_fail(c, CLIENT_EUSAGE, "expected one URI (see "
 		    "umbra get --help)");
 	o->uri = argv[optind];
-	return client_parse_hops(c, o->hops);
+	return client_parse_hops(c, o->hops, o->no_anonymity);
 }
 
 /* -o FILE: write beside it and rename at the end, so FILE is either the
@@ -607,7 +640,7 @@ client_get(int argc, char **argv)
 {
 	struct client c = { .cmd = "get", .out_fd = -1 };
 	struct get_opts o = { 0 };
-	char canon[URI_MAX_LEN], path[URI_MAX_LEN + 32], tmp[4096] = "";
+	char canon[URI_MAX_LEN], path[URI_MAX_LEN + 64], tmp[4096] = "", q[32];
 	struct uri u;
 	long status;
 	int rc;
@@ -620,8 +653,8 @@ client_get(int argc, char **argv)
 		return client_fail(&c, CLIENT_EUSAGE, "invalid URI");
 	if ((rc = client_locate(&c, o.datadir, o.api)) != 0)
 		return rc;
-	snprintf(path, sizeof(path), "/api/v1/get/%s?hops=%s", canon,
-	    o.hops ? o.hops : "3");
+	client_hops_query(o.hops, q);
+	snprintf(path, sizeof(path), "/api/v1/get/%s?%s", canon, q);
 	if ((rc = client_get_open(&c, o.out, tmp, sizeof(tmp))) != 0)
 		return rc;
 	if (client_init(&c, path, NULL) != 0) {

@@ -6,7 +6,7 @@
 #include "node/fetch.h"
 #include "node/log.h"
 #include "node/node.h"
-#include "node/relay.h"
+#include "node/paths.h"
 #include "node/util.h"
 #include "routing/route.h"
 
@@ -16,7 +16,7 @@ struct fetch_slot {
 	struct fetch *f;
 	enum slot_state state;
 	struct chk_ref ref;
-	uint64_t id;			/* SLOT_WAIT: the request */
+	uint64_t id;			/* SLOT_WAIT: the request's ticket */
 	unsigned tries;
 	double first_try;
 	uint8_t *block;			/* SLOT_HAVE */
@@ -24,6 +24,7 @@ struct fetch_slot {
 
 struct fetch {
 	struct node *node;
+	unsigned hops;
 	struct chk_decoder *dec;
 	fetch_wake_fn wake;
 	void *arg;
@@ -50,7 +51,7 @@ static void
 fetch_slot_clear(struct fetch_slot *s)
 {
 	if (s->state == SLOT_WAIT)
-		relay_cancel(s->f->node->relay, s->id);
+		paths_cancel(s->f->node->paths, s->id);
 	if (s->block != NULL)
 		s->f->node->fetch_blocks--;
 	free(s->block);
@@ -61,9 +62,9 @@ fetch_slot_clear(struct fetch_slot *s)
 /* Asks the network for the slot's block, avoiding the first hop of the
  * try before. */
 static int
-fetch_slot_ask(struct fetch_slot *s, uint32_t avoid)
+fetch_slot_ask(struct fetch_slot *s, uint64_t avoid)
 {
-	if (relay_request(s->f->node->relay, s->ref.rkey, avoid,
+	if (paths_request(s->f->node->paths, s->f->hops, s->ref.rkey, avoid,
 	    fetch_on_block, s, &s->id) != 0)
 		return -1;
 	s->state = SLOT_WAIT;
@@ -129,7 +130,7 @@ fetch_on_block(void *arg, int status, const uint8_t *block)
 	struct fetch_slot *s = arg;
 	struct fetch *f = s->f;
 	bool root = f->status == 0;
-	uint32_t hop = relay_first_hop(f->node->relay, s->id);
+	uint64_t hop = paths_used(f->node->paths, s->id);
 
 	if (status == ROUTE_STATUS_FOUND) {
 		f->network = true;
@@ -159,7 +160,7 @@ fetch_on_block(void *arg, int status, const uint8_t *block)
 
 int
 fetch_open(struct fetch **out, struct node *node, const struct chk_root *root,
-    fetch_wake_fn wake, void *arg)
+    unsigned hops, fetch_wake_fn wake, void *arg)
 {
 	struct fetch *f = calloc(1, sizeof(*f));
 
@@ -167,6 +168,7 @@ fetch_open(struct fetch **out, struct node *node, const struct chk_root *root,
 	if (f == NULL)
 		return -1;
 	f->node = node;
+	f->hops = hops;
 	f->wake = wake;
 	f->arg = arg;
 	if (chk_decoder_new(&f->dec, root) != 0) {

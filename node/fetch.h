@@ -9,7 +9,8 @@
  * try again) or 500.
  *
  * Then fetch_read() hands out the document in order. A block the store
- * lacks is requested from the network (node/relay.h); once one is, the
+ * lacks is requested from the network over a path of hops relays
+ * (node/paths.h; 0: routed by this node itself); once one is, the
  * next FETCH_WINDOW blocks the decoder will want are requested in
  * parallel, and each arrives into its slot of the window, so memory is
  * bounded by FETCH_WINDOW blocks whatever the document's size (and by
@@ -46,7 +47,8 @@ struct fetch;
 typedef void (*fetch_wake_fn)(void *arg);
 
 int fetch_open(struct fetch **out, struct node *node,
-    const struct chk_root *root, fetch_wake_fn wake, void *arg)
+    const struct chk_root *root, unsigned hops, fetch_wake_fn wake,
+    void *arg)
 	__attribute__((warn_unused_result));
 int fetch_status(const struct fetch *f);
 /* Up to max document bytes into buf: the count, 0 at the end, FETCH_AGAIN

@@ -8,8 +8,8 @@
 #include "node/insert.h"
 #include "node/log.h"
 #include "node/node.h"
+#include "node/paths.h"
 #include "node/peers.h"
-#include "node/relay.h"
 #include "node/tree.h"
 #include "node/util.h"
 #include "node/writer.h"
@@ -22,6 +22,7 @@ struct ins_doc {
 	insert_done_fn fn;
 	void *arg;
 	uint64_t ticket;
+	unsigned hops;			/* path length its blocks go by */
 	double added, next_try, backoff;
 };
 
@@ -146,8 +147,8 @@ ins_send(struct inserter *ins, struct ins_slot *s)
 		    ins->running->uri, store_strerror(rc));
 		return -1;
 	}
-	if (relay_insert(ins->node->relay, ins->buf, ins_on_block, s,
-	    &s->id) != 0)
+	if (paths_insert(ins->node->paths, ins->running->hops, ins->buf,
+	    ins_on_block, s, &s->id) != 0)
 		return -1;
 	s->tries++;
 	return 0;
@@ -285,6 +286,7 @@ ins_add_doc(struct inserter *ins, const char *uri, struct ins_doc **out)
 	memcpy(d->uri, uri, strlen(uri) + 1);
 	d->root = u.root;
 	d->added = util_now();
+	d->hops = PATHS_DEFAULT_HOPS;
 	d->backoff = INSERT_RETRY_MIN;
 	ins_append(ins, d);
 	*out = d;
@@ -328,13 +330,14 @@ inserter_new(struct inserter **out, struct node *node)
 }
 
 int
-inserter_add(struct inserter *ins, const char *uri, insert_done_fn fn,
-    void *arg, uint64_t *ticket)
+inserter_add(struct inserter *ins, const char *uri, unsigned hops,
+    insert_done_fn fn, void *arg, uint64_t *ticket)
 {
 	struct ins_doc *d;
 
 	if (ins_add_doc(ins, uri, &d) != 0)
 		return -1;
+	d->hops = hops;
 	d->fn = fn;
 	d->arg = arg;
 	d->ticket = ++ins->next_ticket;
@@ -373,7 +376,7 @@ inserter_free(struct inserter *ins)
 		return;
 	for (size_t i = 0; i < INSERT_WINDOW; i++)
 		if (ins->slot[i].used)
-			relay_cancel(ins->node->relay, ins->slot[i].id);
+			paths_cancel(ins->node->paths, ins->slot[i].id);
 	tree_iter_free(ins->iter);
 	while ((d = ins->head) != NULL) {
 		ins->head = d->next;

@@ -3,8 +3,9 @@
  *
  * A put leaves its document in the store as CLIENT blocks with a pending
  * record (docput.h). The inserter walks each pending document's tree
- * (tree.h) and inserts every block through the relay, INSERT_WINDOW at a
- * time; a block that no peer took is tried again up to INSERT_TRIES times.
+ * (tree.h) and inserts every block over a path of the put's hop count
+ * (node/paths.h; a record found at start goes by PATHS_DEFAULT_HOPS: the
+ * count is not stored), INSERT_WINDOW at a time; a block that no peer took is tried again up to INSERT_TRIES times.
  * When every block is acknowledged (INSERT_OK came back) the pending record
  * is deleted, durably: the document no longer depends on this node. A
  * document whose insert fails is tried again later, with back-off, and
@@ -42,8 +43,9 @@ int inserter_new(struct inserter **out, struct node *node)
 void inserter_free(struct inserter *ins);
 /* Queues the document with this URI (its pending record written). fn may
  * be NULL; else *ticket names the waiter for inserter_forget(). */
-int inserter_add(struct inserter *ins, const char *uri, insert_done_fn fn,
-    void *arg, uint64_t *ticket) __attribute__((warn_unused_result));
+int inserter_add(struct inserter *ins, const char *uri, unsigned hops,
+    insert_done_fn fn, void *arg, uint64_t *ticket)
+	__attribute__((warn_unused_result));
 void inserter_forget(struct inserter *ins, uint64_t ticket);
 /* A link came up: documents waiting for peers go now. */
 void inserter_kick(struct inserter *ins);

@@ -13,9 +13,12 @@
 #include "node/insert.h"
 #include "node/log.h"
 #include "node/node.h"
+#include "node/pathtab.h"
+#include "node/paths.h"
 #include "node/peers.h"
 #include "node/relay.h"
 #include "node/relays.h"
+#include "node/transit.h"
 #include "node/util.h"
 #include "node/writer.h"
 
@@ -135,6 +138,8 @@ node_peer_up(void *arg, struct peer *p)
 
 	relay_peer_up(node->relay, p);
 	relays_peer_up(node->relays, p);
+	transit_peer_up(node->transit, p);
+	paths_peer_up(node->paths, p);
 	inserter_kick(node->inserter);
 }
 
@@ -145,6 +150,8 @@ node_peer_down(void *arg, struct peer *p)
 
 	relay_peer_down(node->relay, p);
 	relays_peer_down(node->relays, p);
+	transit_peer_down(node->transit, p);
+	paths_peer_down(node->paths, p);
 }
 
 static void
@@ -165,12 +172,39 @@ node_peer_relays(void *arg, struct peer *p, const struct link_msg *m)
 	relays_peer_message(((struct node *)arg)->relays, p, m);
 }
 
+/* A path message: a BUILD starts a path we relay; anything else names
+ * a path by an id on p's link, one of ours or one we relay. */
+static void
+node_peer_path(void *arg, struct peer *p, const struct link_msg *m)
+{
+	struct node *node = arg;
+	enum pathtab_kind kind;
+	uint64_t id;
+	void *path;
+
+	if (m->type == LINK_MSG_BUILD) {
+		transit_build(node->transit, p, m);
+		return;
+	}
+	id = m->type == LINK_MSG_CELL || m->type == LINK_MSG_CELL_LARGE ?
+	    m->cell.path_id : m->built.id;
+	if ((path = pathtab_find(node->pathtab, peer_handle(p), id,
+	    &kind)) == NULL) {
+		log_debug("path message %u for no path", (unsigned)m->type);
+		return;		/* a path ended while this was on its way */
+	}
+	if (kind == PATHTAB_OWN)
+		paths_message(node->paths, path, p, m);
+	else
+		transit_message(node->transit, path, kind, p, m);
+}
+
 static int
 node_start_network(struct node *node)
 {
 	static const struct peers_callbacks cb = {
 		node_peer_up, node_peer_down, node_peer_message, node_peer_foaf,
-		node_peer_relays,
+		node_peer_relays, node_peer_path,
 	};
 	struct peers_config pc = {
 		.datadir = node->cfg.datadir,
@@ -184,7 +218,10 @@ node_start_network(struct node *node)
 
 	if (relay_new(&node->relay, node) != 0 ||
 	    inserter_new(&node->inserter, node) != 0 ||
-	    relays_new(&node->relays, node->base, &node->id) != 0) {
+	    relays_new(&node->relays, node->base, &node->id) != 0 ||
+	    pathtab_new(&node->pathtab) != 0 ||
+	    paths_new(&node->paths, node) != 0 ||
+	    transit_new(&node->transit, node) != 0) {
 		log_err("out of memory");
 		return -1;
 	}
@@ -243,8 +280,11 @@ node_stop(struct node *node)
 	 * before the relay and the inserter, whose jobs end here. */
 	writer_free(node->writer);
 	inserter_free(node->inserter);
+	paths_free(node->paths);
+	transit_free(node->transit);
 	relay_free(node->relay);
 	relays_free(node->relays);
+	pathtab_free(node->pathtab);
 	store_close(node->store);
 	for (int i = 0; i < 2; i++)
 		if (node->sig[i] != NULL)

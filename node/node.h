@@ -21,9 +21,12 @@
 
 struct api;
 struct inserter;
+struct pathtab;
+struct paths;
 struct peers;
 struct relay;
 struct relays;
+struct transit;
 struct writer;
 
 struct node_counters {
@@ -40,6 +43,9 @@ struct node {
 	struct peers *peers;
 	struct relay *relay;
 	struct relays *relays;		/* onion key, descriptors */
+	struct pathtab *pathtab;	/* path ids on links */
+	struct paths *paths;		/* our own paths */
+	struct transit *transit;	/* paths we relay */
 	struct inserter *inserter;
 	struct identity id;
 	struct event *sig[2];		/* SIGINT, SIGTERM */

@@ -49,10 +49,20 @@ params_parse_hops(const char *s, int *hops)
 			return -1;
 		v = v * 10 + (*s - '0');
 	}
-	if (v < 1 || v > PARAMS_HOPS_MAX)
+	if (v > PARAMS_HOPS_MAX)
 		return -1;
 	*hops = v;
 	return 0;
+}
+
+int
+params_check_hops(int hops, const char *no_anonymity, const char **why)
+{
+	if (hops != 0 || (no_anonymity != NULL &&
+	    strcmp(no_anonymity, "1") == 0))
+		return 0;
+	*why = "hops=0 sends without an onion path and needs no_anonymity=1";
+	return -1;
 }
 
 int
@@ -63,7 +73,7 @@ params_parse_put(const char *name, const char *hops, struct put_params *out,
 
 	memset(out, 0, sizeof(*out));
 	if (params_parse_hops(hops, &out->hops) != 0) {
-		*why = "hops must be a number from 1 to 8";
+		*why = "hops must be a number from 0 to 8";
 		return -1;
 	}
 	if (name == NULL || name[0] == '\0')

@@ -24,8 +24,12 @@ struct put_params {
  * terminated. Fails on a bad escape, a decoded NUL, or no room. */
 int params_decode(const char *in, size_t len, char *out, size_t outlen,
     size_t *outn);
-/* hops: the raw query value, NULL when absent (then the default). */
+/* hops: the raw query value, NULL when absent (then the default); 0 to
+ * PARAMS_HOPS_MAX. */
 int params_parse_hops(const char *s, int *hops);
+/* Hops 0 (no onion path: peers see this node route its own traffic) is
+ * taken only with no_anonymity, the raw query value, "1". */
+int params_check_hops(int hops, const char *no_anonymity, const char **why);
 /* name and hops are the raw query values, NULL when absent. */
 int params_parse_put(const char *name, const char *hops,
     struct put_params *out, const char **why);

@@ -44,6 +44,8 @@
 #define PEERS_LINGER 5.0	/* s a refused newcomer has to read PEERS */
 #define PEERS_LINGER_HELLO 2.0	/* s to wait for a lingering peer's HELLO */
 #define PEERS_NEWCOMER_EVERY 5.0	/* s between slots made for newcomers */
+#define PEERS_PATH_LINKS_MAX 64	/* path links, beyond max_peers */
+#define PEERS_PATH_IDLE 60.0	/* s a path link lives with no path */
 #define PEERS_READ_CHUNK (256 * 1024)
 #define PEERS_READ_BUDGET (1024 * 1024)	/* per callback: fairness */
 #define PEERS_ACCEPT_BUDGET 64	/* accept() calls per callback */
@@ -82,6 +84,9 @@ struct peer {
 	bool shut;		/* LINGER: our half is shut down */
 	bool refused;		/* LINGER: no room for it after all */
 	bool newcomer;		/* took a slot as a newcomer with no links */
+	bool path_link;		/* for onion paths only: outside max_peers */
+	unsigned path_refs;	/* paths using the link (peer_path_hold) */
+	double path_idle;	/* when path_refs last fell to 0 */
 	bool pinned;
 	uint8_t pin[LINK_PUBLICKEYBYTES];
 	struct event *rev, *wev, *timer;
@@ -127,6 +132,7 @@ struct peers {
 	    *save_ev;
 	struct peer *links;	/* every link, in any state */
 	size_t nup;		/* links in PEER_UP and not closing */
+	size_t npath;		/* ... of them path links */
 	uint32_t last_handle;
 	double last_hello, last_save;
 	struct peer_known *known;
@@ -578,8 +584,11 @@ peer_close(struct peer *p, enum log_level level, const char *fmt, ...)
 	/* Closed now, not at the reap: the peer sees EOF at once. */
 	close(p->fd);
 	p->fd = -1;
-	if (p->state == PEER_UP)
+	if (p->state == PEER_UP) {
 		ps->nup--;
+		if (p->path_link)
+			ps->npath--;
+	}
 	if (p->announced)
 		log_info("link down: %s at %s: %s, %zu peers", p->name, p->addr,
 		    why, ps->nup);
@@ -844,14 +853,18 @@ peer_set_up(struct peer *p)
 
 	p->state = PEER_UP;
 	ps->nup++;
+	if (p->path_link)
+		ps->npath++;
+	p->path_idle = now;
 	if (++ps->last_handle == 0)
 		++ps->last_handle;
 	p->handle = ps->last_handle;
 	p->last_recv = p->last_send = p->last_write = now;
 	if (!p->inbound)
 		peers_note(ps, p->dialed, p->pk);
-	log_info("link up: %s at %s (%s), %zu peers", p->name, p->addr,
-	    p->inbound ? "inbound" : "outbound", ps->nup);
+	log_info("link up: %s at %s (%s%s), %zu peers", p->name, p->addr,
+	    p->inbound ? "inbound" : "outbound", p->path_link ? ", for paths" :
+	    "", ps->nup);
 	if (peer_send_hello(p) != 0 || peer_send_peers(p) != 0)
 		return;
 	p->announced = true;
@@ -890,6 +903,7 @@ peer_lost_duplicate(struct peer *p)
 }
 
 static void peer_on_hello(struct peer *p, const struct link_msg *m);
+static void peer_promote_path(struct peer *p, const struct link_msg *m);
 
 /* The linger's end: a FIN once PEERS is out, then the peer's FIN. */
 static void
@@ -950,7 +964,13 @@ peer_linger_msg(struct peer *p, const struct link_msg *m)
 
 	if (p->refused)
 		return;
-	if (m->type != LINK_MSG_HELLO || m->hello.npeers != 0 ||
+	if (m->type == LINK_MSG_BUILD) {
+		peer_promote_path(p, m);
+		return;
+	}
+	if (m->type == LINK_MSG_HELLO && m->hello.npeers != 0)
+		return;		/* a BUILD may follow: a path link */
+	if (m->type != LINK_MSG_HELLO ||
 	    peers_newcomer_slots(ps) >= cap ||
 	    now - ps->last_newcomer < PEERS_NEWCOMER_EVERY ||
 	    (victim = peer_pick_victim(ps)) == NULL) {
@@ -964,6 +984,24 @@ peer_linger_msg(struct peer *p, const struct link_msg *m)
 	peer_set_up(p);
 	if (!p->closing)
 		peer_on_hello(p, m);
+}
+
+/* A refused peer that wants a path through us: a path link, outside
+ * max_peers, while there are fewer than PEERS_PATH_LINKS_MAX (so a relay
+ * on a path need not already be linked to the hop before it). */
+static void
+peer_promote_path(struct peer *p, const struct link_msg *m)
+{
+	struct peers *ps = p->ps;
+
+	if (ps->npath >= PEERS_PATH_LINKS_MAX) {
+		peer_refuse_final(p);
+		return;
+	}
+	p->path_link = true;
+	peer_set_up(p);
+	if (!p->closing && ps->cb.path != NULL)
+		ps->cb.path(ps->arg, p, m);
 }
 
 /* No room: a newcomer still learns addresses to try; unless it has no
@@ -1002,7 +1040,7 @@ peer_hs_done(struct peer *p)
 	}
 	if (peer_lost_duplicate(p))
 		return -1;
-	if (ps->nup >= ps->max_peers) {
+	if (!p->path_link && ps->nup - ps->npath >= ps->max_peers) {
 		if (p->inbound)
 			peer_refuse(p);
 		else
@@ -1180,6 +1218,13 @@ peer_dispatch(struct peer *p, const struct link_msg *m)
 	case LINK_MSG_RELAYS:
 		if (p->state == PEER_UP && p->ps->cb.relays != NULL)
 			p->ps->cb.relays(p->ps->arg, p, m);
+		break;
+	case LINK_MSG_BUILD: case LINK_MSG_BUILT: case LINK_MSG_BUILD_FAIL:
+	case LINK_MSG_CELL: case LINK_MSG_CELL_LARGE:
+		if (p->ps->cb.path != NULL)
+			p->ps->cb.path(p->ps->arg, p, m);
+		else
+			peer_close(p, LOG_INFO, "paths not served");
 		break;
 	default:
 		peer_close(p, LOG_INFO, "unexpected message type %u",
@@ -1386,6 +1431,8 @@ peer_arm(struct peer *p, double now)
 		    p->last_recv + PEERS_DEAD_AFTER);
 		if (evbuffer_get_length(p->out) > 0)
 			next = peers_min(next, p->last_write + PEERS_DEAD_AFTER);
+		if (p->path_link && p->path_refs == 0)
+			next = peers_min(next, p->path_idle + PEERS_PATH_IDLE);
 		break;
 	case PEER_LINGER:
 		next = p->started + (p->refused ? PEERS_LINGER :
@@ -1412,6 +1459,11 @@ peer_keepalive(struct peer *p, double now)
 	    now - p->last_write >= PEERS_DEAD_AFTER) {
 		peer_close(p, LOG_INFO, "peer not reading for %.0f s",
 		    now - p->last_write);
+		return false;
+	}
+	if (p->path_link && p->path_refs == 0 &&
+	    now - p->path_idle >= PEERS_PATH_IDLE) {
+		peer_close(p, LOG_INFO, "no path for %.0f s", PEERS_PATH_IDLE);
 		return false;
 	}
 	if (now - p->last_send >= PEERS_PING_IDLE) {
@@ -1692,10 +1744,12 @@ peers_dial_failed(struct peer_known *k, double now, const char *why)
 	known_backoff(k, now);
 }
 
-/* connect() to k, non-blocking; the write event says how it went. A name
- * is resolved here, blocking: seeds may be names, learned ones are not. */
-static void
-peers_dial(struct peers *ps, struct peer_known *k, double now)
+/* connect() to addr, non-blocking, pinned to pin if not NULL; the write
+ * event says how it went. A name is resolved here, blocking: seeds may be
+ * names, learned ones are not. NULL with *why on failure. */
+static struct peer *
+peers_connect(struct peers *ps, const char *addr, const uint8_t *pin,
+    double now, const char **why)
 {
 	struct addrinfo hints, *ai = NULL;
 	char host[UTIL_HOST_MAX], port[8];
@@ -1703,39 +1757,51 @@ peers_dial(struct peers *ps, struct peer_known *k, double now)
 	uint16_t portn;
 	int fd, rc;
 
-	if (util_parse_hostport(k->addr, host, &portn) != 0) {
-		peers_dial_failed(k, now, "bad address");
-		return;
+	if (util_parse_hostport(addr, host, &portn) != 0) {
+		*why = "bad address";
+		return NULL;
 	}
 	snprintf(port, sizeof(port), "%u", (unsigned)portn);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
-		peers_dial_failed(k, now, gai_strerror(rc));
-		return;
+		*why = gai_strerror(rc);
+		return NULL;
 	}
 	fd = socket(ai->ai_family, SOCK_STREAM, 0);
 	if (fd < 0 || peers_socket_setup(fd) != 0 || (connect(fd, ai->ai_addr,
 	    ai->ai_addrlen) != 0 && errno != EINPROGRESS) ||
 	    (p = peer_new(ps, fd, false)) == NULL) {
-		peers_dial_failed(k, now, strerror(errno));
+		*why = strerror(errno);
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(ai);
-		return;
+		return NULL;
 	}
 	memcpy(&p->remote, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(ai);
-	snprintf(p->dialed, sizeof(p->dialed), "%s", k->addr);
-	snprintf(p->addr, sizeof(p->addr), "%s", k->addr);
+	snprintf(p->dialed, sizeof(p->dialed), "%s", addr);
+	snprintf(p->addr, sizeof(p->addr), "%s", addr);
 	p->listen_port = portn;
-	p->pinned = k->pinned;
-	memcpy(p->pin, k->pk, sizeof(p->pin));
+	p->pinned = pin != NULL;
+	if (pin != NULL)
+		memcpy(p->pin, pin, sizeof(p->pin));
 	p->state = PEER_CONNECTING;
 	event_add(p->wev, NULL);
 	peer_arm(p, now);
-	log_debug("link %s: dialing", k->addr);
+	log_debug("link %s: dialing", addr);
+	return p;
+}
+
+static void
+peers_dial(struct peers *ps, struct peer_known *k, double now)
+{
+	const char *why;
+
+	if (peers_connect(ps, k->addr, k->pinned ? k->pk : NULL, now,
+	    &why) == NULL)
+		peers_dial_failed(k, now, why);
 }
 
 /* Every second, and at once after a link closes: dial while there is
@@ -2063,4 +2129,74 @@ peer_foaf(const struct peer *p, double *locs, size_t max)
 
 	memcpy(locs, p->foaf, n * sizeof(*locs));
 	return n;
+}
+
+/* ---- path links ---- */
+
+struct peer *
+peers_find(struct peers *ps, const uint8_t pk[LINK_PUBLICKEYBYTES])
+{
+	for (struct peer *p = ps->links; p != NULL; p = p->next)
+		if (p->state == PEER_UP && !p->closing &&
+		    memcmp(p->pk, pk, LINK_PUBLICKEYBYTES) == 0)
+			return p;
+	return NULL;
+}
+
+int
+peers_dial_path(struct peers *ps, const uint8_t pk[LINK_PUBLICKEYBYTES],
+    uint8_t family, const uint8_t ip[16], uint16_t port)
+{
+	char addr[PEERS_ADDR_MAX];
+	const char *why;
+	struct peer *p;
+	size_t dialing = 0;
+
+	peers_format_ip(family, ip, port, addr, sizeof(addr));
+	if (peers_is_us(ps, pk) || (family != 4 && family != 6) || port == 0)
+		return -1;
+	for (p = ps->links; p != NULL; p = p->next) {
+		if (p->closing || p->inbound)
+			continue;
+		if (p->state != PEER_UP && (strcmp(p->dialed, addr) == 0 ||
+		    (p->pinned && memcmp(p->pin, pk, sizeof(p->pin)) == 0)))
+			return 0;	/* on its way */
+		if (p->path_link && p->state != PEER_UP)
+			dialing++;
+	}
+	if (peers_find(ps, pk) != NULL)
+		return 0;
+	if (ps->npath + dialing >= PEERS_PATH_LINKS_MAX) {
+		log_info("no path link to %s: %d path links already", addr,
+		    PEERS_PATH_LINKS_MAX);
+		return -1;
+	}
+	if ((p = peers_connect(ps, addr, pk, util_now(), &why)) == NULL) {
+		log_info("cannot dial %s for a path: %s", addr, why);
+		return -1;
+	}
+	p->path_link = true;
+	return 0;
+}
+
+void
+peer_path_hold(struct peer *p)
+{
+	p->path_refs++;
+}
+
+void
+peer_path_release(struct peer *p)
+{
+	if (p->path_refs > 0 && --p->path_refs == 0) {
+		p->path_idle = util_now();
+		if (p->path_link && p->state == PEER_UP && !p->closing)
+			peer_arm(p, p->path_idle);
+	}
+}
+
+bool
+peer_is_path_link(const struct peer *p)
+{
+	return p->path_link;
 }

@@ -17,8 +17,17 @@
  * the layer sends HELLO (our listen port and our peers' public keys, FOAF)
  * and PEERS (addresses we know), and answers PING itself. Messages of the
  * routing types (REQUEST .. INSERT_OK) go to cb->message, RELAYS to
- * cb->relays; HELLO updates the peer's FOAF list and calls cb->foaf. The
- * path types (BUILD .. CELL_LARGE) still close the link: not served yet.
+ * cb->relays, the path types (BUILD .. CELL_LARGE) to cb->path; HELLO
+ * updates the peer's FOAF list and calls cb->foaf.
+ *
+ * Path links (docs/onion.md, "The build message"): a relay must reach
+ * the next hop of a path even when it has no link to it.
+ * peers_dial_path() dials it as a *path link*, which comes up even when
+ * max_peers links are up; a node full of links that is dialed keeps the
+ * refused link if its first path message is a BUILD. Path links count
+ * apart from max_peers (at most PEERS_PATH_LINKS_MAX) and are closed once
+ * no path has used them (peer_path_hold/release) for PEERS_PATH_IDLE s;
+ * otherwise they are links like any other.
  *
  * Bad input closes the one link it came on, with a log line: a failed
  * handshake, a frame that does not open (truncated, oversized, replayed,
@@ -73,6 +82,10 @@ struct peers_callbacks {
 	/* A RELAYS (type 5) on a link that is up, decoded, descriptors not
 	 * yet verified; optional (NULL: RELAYS are ignored). */
 	void (*relays)(void *arg, struct peer *p, const struct link_msg *m);
+	/* BUILD, BUILT, BUILD_FAIL, CELL, CELL_LARGE, decoded; pointers in
+	 * it valid during the call only. NULL: such messages close the
+	 * link. */
+	void (*path)(void *arg, struct peer *p, const struct link_msg *m);
 };
 
 struct peers_config {
@@ -108,6 +121,21 @@ size_t peer_queued(const struct peer *p);
 /* Closes p's link (soon, from the loop: safe inside a callback), logging
  * why. The address is dialed again later only after back-off. */
 void peers_drop(struct peer *p, const char *why);
+
+/* The link up to the node with this identity, or NULL. */
+struct peer *peers_find(struct peers *ps,
+    const uint8_t pk[LINK_PUBLICKEYBYTES]);
+/* Dials the node with identity pk at ip (family 4: its first 4 bytes;
+ * or 6) and port as a path link, unless it is linked or being dialed;
+ * cb->up says when it is up. Returns 0, or -1 (ourselves, too many path
+ * links, a bad address: logged). */
+int peers_dial_path(struct peers *ps, const uint8_t pk[LINK_PUBLICKEYBYTES],
+    uint8_t family, const uint8_t ip[16], uint16_t port);
+/* A path starts or stops using p: a path link with none left is closed
+ * after PEERS_PATH_IDLE s. */
+void peer_path_hold(struct peer *p);
+void peer_path_release(struct peer *p);
+bool peer_is_path_link(const struct peer *p);
 
 /* Nonzero, distinct among the links up, never reused by this process. */
 uint32_t peer_handle(const struct peer *p);

@@ -11,11 +11,19 @@
 #include "node/relays.h"
 #include "node/util.h"
 
+/* The ephemeral keys of the BUILDs one onion key opened, as keyed
+ * hashes in an open-addressing set of twice RELAYS_REPLAY_MAX slots. */
+struct relays_seen {
+	uint8_t (*slot)[RELAYS_SEEN_BYTES];	/* NULL until the first */
+	size_t n;
+};
+
 struct relays_key {
 	uint8_t pk[ONION_PUBLICKEYBYTES];
 	uint8_t sk[ONION_SECRETKEYBYTES];
 	double made;			/* util_now() */
 	bool have;
+	struct relays_seen seen;
 };
 
 /* What one link has sent us lately. */
@@ -29,6 +37,7 @@ struct relays_link {
 
 struct relays {
 	const struct identity *id;
+	uint8_t seen_key[crypto_generichash_KEYBYTES];
 	struct event_base *base;
 	struct peers *peers;
 	struct event *rotate_ev, *gossip_ev;
@@ -45,6 +54,7 @@ struct relays {
 static void
 relays_key_wipe(struct relays_key *k)
 {
+	free(k->seen.slot);
 	sodium_memzero(k, sizeof(*k));
 }
 
@@ -108,6 +118,7 @@ relays_new(struct relays **out, struct event_base *base,
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return -1;
 	r->id = id;
+	randombytes_buf(r->seen_key, sizeof(r->seen_key));
 	r->base = base;
 	r->cache = calloc(RELAYS_CACHE_MAX, sizeof(*r->cache));
 	if (r->cache == NULL) {
@@ -149,7 +160,7 @@ relays_rotate(struct relays *r, uint64_t now, double mono)
 {
 	relays_key_wipe(&r->prev);
 	r->prev = r->cur;
-	relays_key_wipe(&r->cur);
+	sodium_memzero(&r->cur, sizeof(r->cur));	/* prev owns the set */
 	relays_key_make(&r->cur, mono);
 	return relays_sign_own(r, now) < 0 ? -1 : 0;
 }
@@ -235,6 +246,70 @@ relays_onion_secret(const struct relays *r,
 			return 0;
 		}
 	return -1;
+}
+
+/* Records e in k's set: 0 new, 1 seen before, -1 out of memory. */
+static int
+relays_seen_add(const struct relays *r, struct relays_key *k,
+    const uint8_t e[ONION_PUBLICKEYBYTES])
+{
+	const size_t slots = 2 * RELAYS_REPLAY_MAX;
+	static const uint8_t empty[RELAYS_SEEN_BYTES];
+	uint8_t h[RELAYS_SEEN_BYTES];
+	uint64_t i;
+
+	if (k->seen.slot == NULL &&
+	    (k->seen.slot = calloc(slots, RELAYS_SEEN_BYTES)) == NULL)
+		return -1;
+	/* Keyed, so nobody can aim keys at one run of slots; an all-zero
+	 * hash marks an empty slot and is taken as the one below it. */
+	crypto_generichash(h, sizeof(h), e, ONION_PUBLICKEYBYTES, r->seen_key,
+	    sizeof(r->seen_key));
+	if (memcmp(h, empty, sizeof(h)) == 0)
+		h[0] = 1;
+	memcpy(&i, h, sizeof(i));
+	for (size_t n = 0; n < slots; n++, i++) {
+		uint8_t *s = k->seen.slot[i % slots];
+
+		if (memcmp(s, h, sizeof(h)) == 0)
+			return 1;
+		if (memcmp(s, empty, sizeof(h)) == 0) {
+			memcpy(s, h, sizeof(h));
+			k->seen.n++;
+			return 0;
+		}
+	}
+	return -1;	/* not reached: the set is never over half full */
+}
+
+int
+relays_open_build(struct relays *r, uint8_t msg[ONION_BUILD_BYTES],
+    struct onion_instr *instr, struct onion_hop_keys *keys, uint64_t now,
+    double mono)
+{
+	uint8_t e[ONION_PUBLICKEYBYTES];
+	struct relays_key *k[2] = { &r->cur, &r->prev };
+	int rc = ONION_EAUTH, seen;
+
+	memcpy(e, msg, sizeof(e));
+	for (int i = 0; i < 2 && rc != ONION_OK; i++)
+		if (k[i]->have && (rc = onion_build_open(k[i]->sk, msg, instr,
+		    keys)) == ONION_OK) {
+			if ((seen = relays_seen_add(r, k[i], e)) != 0) {
+				onion_hop_keys_wipe(keys);
+				return seen > 0 ? RELAYS_REPLAY : RELAYS_NOMEM;
+			}
+		}
+	if (rc != ONION_OK)
+		return rc;
+	/* The set full: a new key starts a new one, and the oldest goes. */
+	if (r->cur.seen.n >= RELAYS_REPLAY_MAX) {
+		log_info("%d builds under one onion key: rotating it",
+		    RELAYS_REPLAY_MAX);
+		if (relays_rotate(r, now, mono) != 0)
+			log_warn("cannot sign our relay descriptor");
+	}
+	return ONION_OK;
 }
 
 size_t
@@ -324,7 +399,7 @@ relays_receive(struct relays *r, uint32_t handle, const struct link_msg *m,
 		*why = "too many RELAYS";
 		return RELAYS_DROP;
 	}
-	if (l->last_read >= 0 && mono - l->last_read < RELAYS_RATE_WINDOW)
+	if (l->last_read >= 0 && mono - l->last_read < RELAYS_READ_EVERY)
 		return RELAYS_IGNORED;
 	l->last_read = mono;
 	relays_expire(r, now);
@@ -374,6 +449,24 @@ relays_arm_gossip(struct relays *r)
 	struct timeval tv = { (time_t)s, (suseconds_t)((s - (time_t)s) * 1e6) };
 
 	event_add(r->gossip_ev, &tv);
+}
+
+/* Brings the next round forward to RELAYS_GOSSIP_SOON s from now, unless
+ * it is due sooner: what we learned travels on at once, and a burst of
+ * new descriptors still makes one round. */
+static void
+relays_gossip_soon(struct relays *r)
+{
+	struct timeval at, now, soon = { (time_t)RELAYS_GOSSIP_SOON, 0 }, by;
+
+	/* event_pending() gives the wall-clock time the timer fires. */
+	evutil_gettimeofday(&now, NULL);
+	evutil_timeradd(&now, &soon, &by);
+	if (event_pending(r->gossip_ev, EV_TIMEOUT, &at) &&
+	    evutil_timercmp(&at, &by, <=))
+		return;
+	event_del(r->gossip_ev);
+	event_add(r->gossip_ev, &soon);
 }
 
 static void
@@ -440,9 +533,14 @@ void
 relays_peer_message(struct relays *r, struct peer *p,
     const struct link_msg *m)
 {
+	size_t before = relays_count(r);
 	const char *why;
 
 	if (relays_receive(r, peer_handle(p), m, relays_wall(), util_now(),
-	    &why) == RELAYS_DROP)
+	    &why) == RELAYS_DROP) {
 		peers_drop(p, why);
+		return;
+	}
+	if (relays_count(r) > before && r->gossip_ev != NULL)
+		relays_gossip_soon(r);
 }

@@ -5,7 +5,8 @@
  * A struct relays holds:
  *   - the node's X25519 onion key, made at start and rotated every
  *     ONION_KEY_LIFETIME s; the previous key is kept until the next
- *     rotation (so ONION_KEY_LIFETIME more), then wiped. Secrets live
+ *     rotation (so ONION_KEY_LIFETIME more), then wiped. Each key opens
+ *     BUILDs (relays_open_build) and remembers them, against replays. Secrets live
  *     only in memory: never on disk, never in a log line or the API;
  *   - its own descriptor (identity, onion key, not_after = wall clock +
  *     RELAYS_DESC_LIFETIME, listen address), signed with the identity;
@@ -15,10 +16,12 @@
  *     entry, the soonest to expire goes out when full, ours never enters;
  *   - gossip over the links: RELAYS with our descriptor and up to 11
  *     cached ones on every link up, after every rotation, and every
- *     RELAYS_GOSSIP_MIN..MAX s. Of a link's RELAYS at most one per
- *     RELAYS_RATE_WINDOW s is read; more than RELAYS_RATE_DROP in one
- *     window, or more than RELAYS_BAD_MAX invalid descriptors, and the
- *     link is dropped (the bound per peer).
+ *     RELAYS_GOSSIP_MIN..MAX s, and RELAYS_GOSSIP_SOON s after a RELAYS
+ *     taught us a descriptor (so a new network learns its relays in
+ *     seconds, not minutes). Of a link's RELAYS at most one per
+ *     RELAYS_READ_EVERY s is read; more than RELAYS_RATE_DROP in
+ *     RELAYS_RATE_WINDOW s, or more than RELAYS_BAD_MAX invalid
+ *     descriptors, and the link is dropped (the bound per peer).
  *
  * The core (relays_set_address .. relays_receive) takes the clocks as
  * arguments and needs no loop: tests call it with base NULL. The glue
@@ -44,11 +47,17 @@
 #define ONION_KEY_LIFETIME (24 * 3600)	/* s between rotations */
 #define RELAYS_DESC_LIFETIME (48 * 3600) /* our not_after, from now */
 #define RELAYS_CACHE_MAX 1024
-#define RELAYS_RATE_WINDOW 30.0	/* s: one RELAYS read per link */
+#define RELAYS_READ_EVERY 5.0	/* s: one RELAYS read per link */
+#define RELAYS_RATE_WINDOW 30.0	/* s over which RELAYS are counted */
 #define RELAYS_RATE_DROP 10	/* more in one window: drop the link */
 #define RELAYS_BAD_MAX 3	/* invalid descriptors a link may send */
 #define RELAYS_GOSSIP_MIN 60.0	/* s between unprompted RELAYS, ... */
 #define RELAYS_GOSSIP_MAX 90.0	/* ... uniformly in between */
+#define RELAYS_GOSSIP_SOON 5.0	/* s: a round this soon after learning */
+#define RELAYS_REPLAY_MAX 32768	/* BUILDs remembered per onion key */
+#define RELAYS_SEEN_BYTES 16	/* ... each as a keyed hash this long */
+#define RELAYS_REPLAY (-100)	/* relays_open_build(): a replayed BUILD */
+#define RELAYS_NOMEM (-101)	/* ... out of memory */
 
 struct relays;
 struct peers;
@@ -96,6 +105,16 @@ int relays_onion_secret(const struct relays *r,
     const uint8_t onion_pk[ONION_PUBLICKEYBYTES],
     uint8_t sk_out[ONION_SECRETKEYBYTES])
 	__attribute__((warn_unused_result));
+/* Opens record 0 of a BUILD (onion_build_open()) with the current onion
+ * key, else the previous one; a BUILD whose ephemeral key either key
+ * already opened is refused, RELAYS_REPLAY: each key remembers those it
+ * opened (RELAYS_REPLAY_MAX; past that the keys rotate, at now and mono,
+ * so the set stays bounded). 0 with *instr and *keys filled and msg
+ * rewritten for the next hop, or a negative ONION_E* code, RELAYS_REPLAY
+ * or RELAYS_NOMEM; on failure keys hold nothing. */
+int relays_open_build(struct relays *r, uint8_t msg[ONION_BUILD_BYTES],
+    struct onion_instr *instr, struct onion_hop_keys *keys, uint64_t now,
+    double mono) __attribute__((warn_unused_result));
 /* Copies min(n, relays_count()) distinct cached descriptors, chosen
  * uniformly at random, to out; returns how many. */
 size_t relays_pick(const struct relays *r, size_t n, struct onion_desc *out);

@@ -20,6 +20,7 @@
 #include "node/client.h"
 #include "node/config.h"
 #include "node/log.h"
+#include "node/paths.h"
 #include "node/testnet.h"
 #include "node/util.h"
 
@@ -35,6 +36,8 @@ struct testnet_node {
 	char api[TESTNET_LINE_MAX];	/* from DIR/nodeI/api */
 	char address[TESTNET_LINE_MAX];	/* from DIR/nodeI/address */
 	size_t peers;			/* links up, at the last poll */
+	size_t relays;			/* relays known, at the last poll */
+	bool path_ready;		/* a path of its own is built */
 };
 
 struct testnet {
@@ -448,21 +451,45 @@ testnet_start_node(struct testnet *tn, unsigned i)
 	return testnet_wait_files(tn, i);
 }
 
-/* Polls node i's status for its number of links up. */
+/* Polls node i's status for its links up, the relays it knows and
+ * whether it has a path built. */
 static void
 testnet_poll_peers(struct testnet *tn, unsigned i)
 {
-	json_t *doc = NULL;
+	struct testnet_node *nd = &tn->nodes[i];
+	json_t *doc = NULL, *path;
+	size_t k;
 
-	if (client_fetch_status(tn->nodes[i].dir, TESTNET_STATUS_TIMEOUT,
-	    &doc) == CLIENT_OK)
-		tn->nodes[i].peers = json_array_size(json_object_get(doc,
-		    "peers"));
+	if (client_fetch_status(nd->dir, TESTNET_STATUS_TIMEOUT, &doc) ==
+	    CLIENT_OK) {
+		nd->peers = json_array_size(json_object_get(doc, "peers"));
+		nd->relays = (size_t)json_integer_value(json_object_get(doc,
+		    "relays_known"));
+		nd->path_ready = false;
+		json_array_foreach(json_object_get(doc, "paths"), k, path)
+			if (json_is_string(json_object_get(path, "state")) &&
+			    strcmp(json_string_value(json_object_get(path,
+			    "state")), "ready") == 0)
+				nd->path_ready = true;
+	}
 	json_decref(doc);
 }
 
-/* Waits (TESTNET_PEERS_WAIT s at most) until every node has linked to
- * min(2, N-1, K) peers: enough that each is part of the network. */
+/* Node i is part of the network: min(2, N-1, K) links, and where N
+ * allows a path of PATHS_DEFAULT_HOPS, the relays for one and one built
+ * (so a put or get with the default hops can start at once). */
+static bool
+testnet_node_ready(const struct testnet *tn, unsigned i, size_t need)
+{
+	const struct testnet_node *nd = &tn->nodes[i];
+
+	if (nd->peers < need)
+		return false;
+	return tn->n - 1 < PATHS_DEFAULT_HOPS ||
+	    (nd->relays >= PATHS_DEFAULT_HOPS && nd->path_ready);
+}
+
+/* Waits (TESTNET_PEERS_WAIT s at most) until every node is ready. */
 static int
 testnet_wait_peers(struct testnet *tn)
 {
@@ -477,7 +504,7 @@ testnet_wait_peers(struct testnet *tn)
 		ready = 0;
 		for (unsigned i = 0; i < tn->n; i++) {
 			testnet_poll_peers(tn, i);
-			if (tn->nodes[i].peers >= need)
+			if (testnet_node_ready(tn, i, need))
 				ready++;
 			else
 				lag = i;
@@ -491,8 +518,9 @@ testnet_wait_peers(struct testnet *tn)
 	if (tn->interrupted || tn->failed)
 		return -1;
 	return testnet_fail("after %.0f s only %u of %u nodes have %zu peers "
-	    "or more (node %u has %zu; see %s)", TESTNET_PEERS_WAIT, ready,
-	    tn->n, need, lag + 1, tn->nodes[lag].peers, tn->nodes[lag].log);
+	    "or more and an onion path (node %u has %zu peers, knows %zu "
+	    "relays; see %s)", TESTNET_PEERS_WAIT, ready, tn->n, need, lag + 1,
+	    tn->nodes[lag].peers, tn->nodes[lag].relays, tn->nodes[lag].log);
 }
 
 static int

@@ -27,7 +27,7 @@
 #define TESTNET_NODES_MAX 64
 #define TESTNET_DEFAULT_MAX_PEERS 4
 #define TESTNET_FILE_WAIT 10.0	/* s for a node's api and address files */
-#define TESTNET_PEERS_WAIT 30.0	/* s for every node to link up */
+#define TESTNET_PEERS_WAIT 60.0	/* s for every node to link up */
 #define TESTNET_STOP_WAIT 10.0	/* s for the nodes to exit on SIGTERM */
 
 /* argv[0] is "testnet". */

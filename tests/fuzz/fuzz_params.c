@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (pp.hops < 1 || pp.hops > PARAMS_HOPS_MAX ||
 	    strlen(pp.name) > URI_NAME_MAX))
 		abort();
-	if (params_parse_hops(a, &hops) == 0 && (hops < 1 || hops > 8))
+	if (params_parse_hops(a, &hops) == 0 && (hops < 0 || hops > 8))
 		abort();
 	if (params_decode(a, strlen(a), out, sizeof(out), &n) == 0 &&
 	    (n >= sizeof(out) || out[n] != '\0'))

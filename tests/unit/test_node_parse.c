@@ -110,8 +110,13 @@ test_params(void)
 	TAP_OK(params_parse_hops(NULL, &hops) == 0 && hops == 3,
 	    "hops default 3");
 	TAP_OK(params_parse_hops("8", &hops) == 0 && hops == 8, "hops 8");
-	TAP_OK(params_parse_hops("0", &hops) != 0 &&
-	    params_parse_hops("9", &hops) != 0 &&
+	TAP_OK(params_parse_hops("0", &hops) == 0 && hops == 0, "hops 0");
+	TAP_OK(params_check_hops(0, NULL, &why) != 0 && why != NULL &&
+	    params_check_hops(0, "yes", &why) != 0 &&
+	    params_check_hops(0, "1", &why) == 0 &&
+	    params_check_hops(3, NULL, &why) == 0,
+	    "hops 0 only with no_anonymity=1");
+	TAP_OK(params_parse_hops("9", &hops) != 0 &&
 	    params_parse_hops("", &hops) != 0 &&
 	    params_parse_hops("03", &hops) == 0 &&
 	    params_parse_hops("100", &hops) != 0 &&

@@ -202,20 +202,20 @@ test_gossip(void)
 
 	TAP_OK(relays_receive(b, 7, &back, NOW, 100.0, &why) == RELAYS_READ &&
 	    relays_count(b) == LINK_RELAYS_MAX, "b takes all 12");
-	TAP_OK(relays_receive(b, 7, &back, NOW, 110.0, &why) == RELAYS_IGNORED,
-	    "a second within 30 s is ignored");
-	TAP_OK(relays_receive(b, 8, &back, NOW, 110.0, &why) == RELAYS_READ,
+	TAP_OK(relays_receive(b, 7, &back, NOW, 104.0, &why) == RELAYS_IGNORED,
+	    "a second within 5 s is ignored");
+	TAP_OK(relays_receive(b, 8, &back, NOW, 104.0, &why) == RELAYS_READ,
 	    "another link's is read");
-	TAP_OK(relays_receive(b, 7, &back, NOW, 131.0, &why) == RELAYS_READ,
-	    "30 s later it is read again");
-	for (i = 0; i < RELAYS_RATE_DROP - 1; i++)
-		rc = relays_receive(b, 7, &back, NOW, 132.0, &why);
+	TAP_OK(relays_receive(b, 7, &back, NOW, 105.0, &why) == RELAYS_READ,
+	    "5 s later it is read again");
+	for (i = 0; i < RELAYS_RATE_DROP - 3; i++)
+		rc = relays_receive(b, 7, &back, NOW, 105.5, &why);
 	TAP_OK(rc == RELAYS_IGNORED, "up to %d in a window: ignored",
 	    RELAYS_RATE_DROP);
-	TAP_OK(relays_receive(b, 7, &back, NOW, 133.0, &why) == RELAYS_DROP &&
+	TAP_OK(relays_receive(b, 7, &back, NOW, 129.0, &why) == RELAYS_DROP &&
 	    why != NULL, "one more: drop the link");
 	relays_forget(b, 7);
-	TAP_OK(relays_receive(b, 7, &back, NOW, 134.0, &why) == RELAYS_READ,
+	TAP_OK(relays_receive(b, 7, &back, NOW, 130.0, &why) == RELAYS_READ,
 	    "a forgotten handle starts afresh");
 
 	/* invalid descriptors: a few are dropped quietly, more drop the link */

@@ -1,0 +1,104 @@
+/*
+ * paths.h - the node's own onion paths: every block its gets and puts
+ * ask of the network goes through here (docs/onion.md, "Paths in use").
+ *
+ * An operation (paths_request, paths_insert) names a hop count. With 0
+ * it goes straight to the relay (node/relay.h: the node routes it
+ * itself, and is seen doing so). With N >= 1 it goes as a stream on one
+ * of the node's paths of N relays, and its exit routes it.
+ *
+ * The pool: for each hop count in use (PATHS_DEFAULT_HOPS always, others
+ * while an operation used them in the last PATHS_LIFETIME s) the node
+ * keeps PATHS_POOL paths built. Relays are drawn uniformly from the
+ * descriptors it knows (node/relays.h), distinct, never two in one /16
+ * (IPv4) or /32 (IPv6) outside loopback. A path is replaced after
+ * PATHS_LIFETIME s (it takes no new streams, and ends when its last one
+ * has), and at once when it fails: BUILD_FAIL, no BUILT within
+ * PATHS_BUILD_WAIT s, its first link gone, a cell that does not open or
+ * a block that does not match its key. The streams of a failed path go
+ * again on another (at most PATHS_MOVES times): a failed relay costs a
+ * rebuild, not the operation.
+ *
+ * Flow control: at most PATHS_WINDOW requests and PATHS_WINDOW inserts in
+ * flight on a path (the exit refuses more than twice that); the rest
+ * wait. An operation waits at most PATHS_WAIT s for a path (at once it
+ * fails if the node has no link), and PATHS_OP_LIFETIME s for its answer
+ * (longer than the exit's own routing bound, so the exit has always
+ * finished a stream whose slot is used again).
+ *
+ * Callbacks: fn(arg, status, block) exactly once, from the loop and never
+ * inside the call that started the operation; status is enum
+ * route_status (ROUTE_STATUS_RNF when no path could be had), block the
+ * verified block for ROUTE_STATUS_FOUND, valid during the call. While fn
+ * runs, paths_used() still answers for its ticket. paths_cancel() before
+ * that means fn is never called.
+ *
+ * Ownership: paths_new() / paths_free() (accepts NULL; ends every path,
+ * calls no callback).
+ */
+#ifndef UMBRA_PATHS_H
+#define UMBRA_PATHS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/chk.h"
+#include "crypto/link.h"
+#include "node/relay.h"
+
+#define PATHS_DEFAULT_HOPS 3
+#define PATHS_POOL 2		/* paths kept per hop count */
+#define PATHS_LIFETIME 600.0	/* s before a path is replaced */
+#define PATHS_BUILD_WAIT 10.0	/* s for the first link and BUILT */
+#define PATHS_WINDOW 32		/* requests, and inserts, per path */
+#define PATHS_WAIT 20.0		/* s an operation waits for a path */
+#define PATHS_OP_LIFETIME 70.0	/* s for an answer on a path */
+#define PATHS_MOVES 3		/* paths an operation may lose */
+#define PATHS_BUILDS_MAX 8	/* builds in flight */
+
+struct node;
+struct peer;
+struct paths;
+
+/* One of the node's paths, for status: never shown by a relay. */
+struct paths_info {
+	unsigned hops;
+	double age;			/* s since it was built (or begun) */
+	bool ready;
+	unsigned streams;		/* in flight */
+	uint8_t relays[ONION_MAX_HOPS][ONION_IDBYTES];	/* first hop first */
+};
+
+int paths_new(struct paths **out, struct node *node)
+	__attribute__((warn_unused_result));
+void paths_free(struct paths *ps);
+
+/* Fetches the block with this routing key over a path of hops relays (0:
+ * none). avoid is a paths_used() value of a failed try, or 0. Sets
+ * *ticket. Returns 0, or -1 (out of memory, or hops > ONION_MAX_HOPS). */
+int paths_request(struct paths *ps, unsigned hops,
+    const uint8_t rkey[CHK_KEY_SIZE], uint64_t avoid, relay_done_fn fn,
+    void *arg, uint64_t *ticket) __attribute__((warn_unused_result));
+/* Inserts one block (copied). */
+int paths_insert(struct paths *ps, unsigned hops,
+    const uint8_t block[CHK_BLOCK_SIZE], relay_done_fn fn, void *arg,
+    uint64_t *ticket) __attribute__((warn_unused_result));
+void paths_cancel(struct paths *ps, uint64_t ticket);
+/* What the operation went through (its path, or with hops 0 its first
+ * hop), to avoid on the next try; 0 if nothing yet. */
+uint64_t paths_used(const struct paths *ps, uint64_t ticket);
+
+/* The links' events. */
+void paths_peer_up(struct paths *ps, struct peer *p);
+void paths_peer_down(struct paths *ps, struct peer *p);
+/* BUILT, BUILD_FAIL, CELL or CELL_LARGE from p for one of our paths
+ * (pathtab_find() gave path, kind PATHTAB_OWN). */
+void paths_message(struct paths *ps, void *path, struct peer *p,
+    const struct link_msg *m);
+
+/* Copies up to max of our paths' descriptions; returns how many. */
+size_t paths_list(const struct paths *ps, struct paths_info *out,
+    size_t max);
+
+#endif
