@@ -253,11 +253,12 @@ api_status_routing(const struct relay_counters *c, size_t table)
 static void
 api_status_peer(void *arg, struct peer *p)
 {
-	json_array_append_new(arg, json_pack("{s:s,s:s,s:f,s:b,s:I}",
+	json_array_append_new(arg, json_pack("{s:s,s:s,s:f,s:b,s:b,s:I}",
 	    "identity", peer_name(p),
 	    "address", peer_address(p),
 	    "location", peer_location(p),
 	    "inbound", peer_inbound(p),
+	    "path_link", peer_is_path_link(p),
 	    "queued_bytes", (json_int_t)peer_queued(p)));
 }
 

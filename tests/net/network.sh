@@ -100,7 +100,9 @@ far = max(sorted(dist), key=lambda v: dist[v])
 print("dist", " ".join("%d:%s" % (i, dist.get(i, "-")) for i in sorted(st)))
 print("far", far, dist[far])
 print("reach", len(dist))
-print("maxdeg", max(len(st[i]["peers"]) for i in st))
+# path links (onion paths' on-demand links) are outside --max-peers
+print("maxdeg", max(len([p for p in st[i]["peers"] if not p.get("path_link")])
+                    for i in st))
 PY
 diag "$(head -1 "$TMP/graph")"
 read -r _ FAR FARDIST < <(grep '^far ' "$TMP/graph")

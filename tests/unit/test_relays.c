@@ -233,6 +233,69 @@ test_gossip(void)
 	sodium_memzero(&idb, sizeof(idb));
 }
 
+/* A one-hop BUILD (exit) for onion key pk. */
+static void
+make_build(const uint8_t pk[32], uint8_t msg[ONION_BUILD_BYTES])
+{
+	struct onion_build_hop hop;
+	struct onion_hop_keys keys;
+
+	memset(&hop, 0, sizeof(hop));
+	memcpy(hop.onion_pk, pk, 32);
+	hop.instr.flags = ONION_FLAG_EXIT;
+	if (onion_build_make(&hop, 1, msg, &keys) != 0)
+		abort();
+	onion_hop_keys_wipe(&keys);
+}
+
+static void
+test_open_build(void)
+{
+	uint8_t msg[ONION_BUILD_BYTES], copy[ONION_BUILD_BYTES], old[32];
+	struct onion_hop_keys keys;
+	struct onion_instr in;
+	struct identity id;
+	struct relays *r;
+	int rc, i;
+
+	make_id(&id);
+	if (relays_new(&r, NULL, &id) != 0 ||
+	    relays_set_address(r, "127.0.0.1:4000", NOW) != 0)
+		abort();
+	memcpy(old, relays_own(r)->onion_pk, 32);
+	make_build(old, msg);
+	memcpy(copy, msg, sizeof(msg));
+	TAP_OK(relays_open_build(r, msg, &in, &keys, NOW, 1.0) == 0 &&
+	    in.flags == ONION_FLAG_EXIT, "a BUILD for our onion key opens");
+	TAP_OK(relays_open_build(r, copy, &in, &keys, NOW, 1.0) ==
+	    RELAYS_REPLAY, "the same BUILD again: a replay");
+	make_build(old, msg);
+	memcpy(copy, msg, sizeof(msg));
+	TAP_OK(relays_rotate(r, NOW, 2.0) == 0 &&
+	    relays_open_build(r, msg, &in, &keys, NOW, 2.0) == 0,
+	    "after a rotation the previous key still opens");
+	TAP_OK(relays_open_build(r, copy, &in, &keys, NOW, 2.0) ==
+	    RELAYS_REPLAY, "... and still refuses its replays");
+	make_build(old, msg);
+	TAP_OK(relays_rotate(r, NOW, 3.0) == 0 &&
+	    relays_open_build(r, msg, &in, &keys, NOW, 3.0) == ONION_EAUTH,
+	    "two rotations later it is gone: EAUTH");
+	msg[40] ^= 1;
+	TAP_OK(relays_open_build(r, msg, &in, &keys, NOW, 3.0) == ONION_EAUTH,
+	    "an altered BUILD: EAUTH");
+	memcpy(old, relays_own(r)->onion_pk, 32);
+	for (i = 0, rc = 0; i < RELAYS_REPLAY_MAX && rc == 0; i++) {
+		make_build(old, msg);
+		rc = relays_open_build(r, msg, &in, &keys, NOW, 4.0);
+	}
+	TAP_OK(rc == 0 && memcmp(old, relays_own(r)->onion_pk, 32) != 0,
+	    "%d BUILDs under one key: it rotates, the set stays bounded",
+	    RELAYS_REPLAY_MAX);
+	onion_hop_keys_wipe(&keys);
+	relays_free(r);
+	sodium_memzero(&id, sizeof(id));
+}
+
 int
 main(void)
 {
@@ -241,5 +304,6 @@ main(void)
 	test_own_and_keys();
 	test_cache();
 	test_gossip();
+	test_open_build();
 	return tap_done();
 }
