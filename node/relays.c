@@ -38,6 +38,7 @@ struct relays_link {
 struct relays {
 	const struct identity *id;
 	uint8_t seen_key[crypto_generichash_KEYBYTES];
+	size_t replay_max;		/* RELAYS_REPLAY_MAX; tests lower it */
 	struct event_base *base;
 	struct peers *peers;
 	struct event *rotate_ev, *gossip_ev;
@@ -119,6 +120,7 @@ relays_new(struct relays **out, struct event_base *base,
 		return -1;
 	r->id = id;
 	randombytes_buf(r->seen_key, sizeof(r->seen_key));
+	r->replay_max = RELAYS_REPLAY_MAX;
 	r->base = base;
 	r->cache = calloc(RELAYS_CACHE_MAX, sizeof(*r->cache));
 	if (r->cache == NULL) {
@@ -253,7 +255,7 @@ static int
 relays_seen_add(const struct relays *r, struct relays_key *k,
     const uint8_t e[ONION_PUBLICKEYBYTES])
 {
-	const size_t slots = 2 * RELAYS_REPLAY_MAX;
+	const size_t slots = 2 * r->replay_max;
 	static const uint8_t empty[RELAYS_SEEN_BYTES];
 	uint8_t h[RELAYS_SEEN_BYTES];
 	uint64_t i;
@@ -303,13 +305,22 @@ relays_open_build(struct relays *r, uint8_t msg[ONION_BUILD_BYTES],
 	if (rc != ONION_OK)
 		return rc;
 	/* The set full: a new key starts a new one, and the oldest goes. */
-	if (r->cur.seen.n >= RELAYS_REPLAY_MAX) {
-		log_info("%d builds under one onion key: rotating it",
-		    RELAYS_REPLAY_MAX);
+	if (r->cur.seen.n >= r->replay_max) {
+		log_info("%zu builds under one onion key: rotating it",
+		    r->replay_max);
 		if (relays_rotate(r, now, mono) != 0)
 			log_warn("cannot sign our relay descriptor");
 	}
 	return ONION_OK;
+}
+
+void
+relays_set_replay_max(struct relays *r, size_t max)
+{
+	relays_key_wipe(&r->prev);	/* sets of the old size go */
+	free(r->cur.seen.slot);
+	memset(&r->cur.seen, 0, sizeof(r->cur.seen));
+	r->replay_max = max;
 }
 
 size_t

@@ -54,7 +54,7 @@
 #define RELAYS_GOSSIP_MIN 60.0	/* s between unprompted RELAYS, ... */
 #define RELAYS_GOSSIP_MAX 90.0	/* ... uniformly in between */
 #define RELAYS_GOSSIP_SOON 5.0	/* s: a round this soon after learning */
-#define RELAYS_REPLAY_MAX 32768	/* BUILDs remembered per onion key */
+#define RELAYS_REPLAY_MAX 65536	/* BUILDs remembered per onion key */
 #define RELAYS_SEEN_BYTES 16	/* ... each as a keyed hash this long */
 #define RELAYS_REPLAY (-100)	/* relays_open_build(): a replayed BUILD */
 #define RELAYS_NOMEM (-101)	/* ... out of memory */
@@ -115,6 +115,9 @@ int relays_onion_secret(const struct relays *r,
 int relays_open_build(struct relays *r, uint8_t msg[ONION_BUILD_BYTES],
     struct onion_instr *instr, struct onion_hop_keys *keys, uint64_t now,
     double mono) __attribute__((warn_unused_result));
+/* For tests: remember max BUILDs per key instead of RELAYS_REPLAY_MAX
+ * (forgets those remembered, and the previous key). */
+void relays_set_replay_max(struct relays *r, size_t max);
 /* Copies min(n, relays_count()) distinct cached descriptors, chosen
  * uniformly at random, to out; returns how many. */
 size_t relays_pick(const struct relays *r, size_t n, struct onion_desc *out);

@@ -47,10 +47,25 @@ struct transit_path {
 	unsigned nstreams;
 };
 
+/* A token bucket: BUILDs a link, or all links, may have opened now. */
+struct transit_bucket {
+	double tokens, last;
+};
+
+/* Per link: its bucket. */
+struct transit_link {
+	uint32_t handle;
+	struct transit_bucket bucket;
+};
+
 struct transit {
 	struct node *node;
 	struct transit_path *paths;
 	size_t count;
+	struct transit_bucket all;
+	struct transit_link *links;
+	size_t nlinks, caplinks;
+	double last_limited;		/* a refusal was last logged */
 	struct event *sweep_ev;
 	uint8_t *buf;			/* ONION_CELL_LARGE_BYTES */
 	uint8_t *block;			/* CHK_BLOCK_SIZE, from the store */
@@ -184,6 +199,68 @@ transit_extend(struct transit_path *tp, struct peer *np)
 	tp->build = NULL;
 }
 
+/* Takes a token if there is one, after refilling at rate up to burst. */
+static bool
+transit_bucket_take(struct transit_bucket *b, double rate, double burst,
+    double now)
+{
+	b->tokens += (now - b->last) * rate;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	b->last = now;
+	if (b->tokens < 1)
+		return false;
+	b->tokens -= 1;
+	return true;
+}
+
+/* p's bucket, made full at its first BUILD; NULL if out of memory. */
+static struct transit_bucket *
+transit_link_bucket(struct transit *t, const struct peer *p, double now)
+{
+	uint32_t h = peer_handle(p);
+	struct transit_link *l;
+
+	for (size_t i = 0; i < t->nlinks; i++)
+		if (t->links[i].handle == h)
+			return &t->links[i].bucket;
+	if (t->nlinks == t->caplinks) {
+		size_t cap = t->caplinks ? 2 * t->caplinks : 16;
+
+		if ((l = realloc(t->links, cap * sizeof(*l))) == NULL)
+			return NULL;
+		t->links = l;
+		t->caplinks = cap;
+	}
+	l = &t->links[t->nlinks++];
+	l->handle = h;
+	l->bucket.tokens = TRANSIT_BUILD_BURST;
+	l->bucket.last = now;
+	return &l->bucket;
+}
+
+/* Whether p may have a BUILD opened now; logs a refusal (at most every
+ * 10 s, so a flood does not flood the log). */
+static bool
+transit_may_open(struct transit *t, const struct peer *p)
+{
+	double now = util_now();
+	struct transit_bucket *b = transit_link_bucket(t, p, now);
+	const char *why = NULL;
+
+	if (b == NULL || !transit_bucket_take(b, TRANSIT_BUILD_RATE,
+	    TRANSIT_BUILD_BURST, now))
+		why = "too many BUILDs from that peer";
+	else if (!transit_bucket_take(&t->all, TRANSIT_OPEN_RATE,
+	    TRANSIT_OPEN_BURST, now))
+		why = "too many BUILDs in all";
+	if (why != NULL && now - t->last_limited >= 10) {
+		log_info("path: BUILD from %s refused: %s", peer_name(p), why);
+		t->last_limited = now;
+	}
+	return why == NULL;
+}
+
 static size_t
 transit_built_by(const struct transit *t, const struct peer *p)
 {
@@ -270,7 +347,8 @@ transit_build(struct transit *t, struct peer *p, const struct link_msg *m)
 		transit_send_id(p, LINK_MSG_BUILD_FAIL, id);
 		return;
 	}
-	if ((tp = transit_path_new(t, p, id)) == NULL) {
+	if (!transit_may_open(t, p) ||
+	    (tp = transit_path_new(t, p, id)) == NULL) {
 		transit_send_id(p, LINK_MSG_BUILD_FAIL, id);
 		return;
 	}
@@ -321,6 +399,11 @@ transit_peer_down(struct transit *t, struct peer *p)
 		if (tp->prev == p || tp->next == p)
 			transit_end(tp, p, NULL);
 	}
+	for (size_t i = 0; i < t->nlinks; i++)
+		if (t->links[i].handle == peer_handle(p)) {
+			t->links[i] = t->links[--t->nlinks];
+			break;
+		}
 }
 
 /* ---- the exit ---- */
@@ -522,6 +605,9 @@ transit_new(struct transit **out, struct node *node)
 	if (t == NULL)
 		return -1;
 	t->node = node;
+	t->all.tokens = TRANSIT_OPEN_BURST;
+	t->all.last = util_now();
+	t->last_limited = -1e18;
 	t->buf = malloc(ONION_CELL_LARGE_BYTES);
 	t->block = malloc(CHK_BLOCK_SIZE);
 	t->sweep_ev = event_new(node->base, -1, EV_PERSIST, transit_on_sweep,
@@ -559,6 +645,7 @@ transit_free(struct transit *t)
 		event_free(t->sweep_ev);
 	free(t->buf);
 	free(t->block);
+	free(t->links);
 	free(t);
 }
 

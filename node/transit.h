@@ -18,7 +18,10 @@
  *
  * Bounds and bad input (each gets a log line): at most TRANSIT_MAX paths,
  * at most TRANSIT_PER_PEER of them built through one peer; past that a
- * BUILD gets BUILD_FAIL. A record that does not open or a replayed one:
+ * BUILD gets BUILD_FAIL. Opening a BUILD costs an X25519 and a place in
+ * the replay set (whose filling rotates the onion key), so BUILDs are
+ * opened at TRANSIT_BUILD_RATE per s per link and TRANSIT_OPEN_RATE per
+ * s in all (token buckets); past that, BUILD_FAIL without opening. A record that does not open or a replayed one:
  * BUILD_FAIL. A path id that is not the sender's to choose, or one
  * already live on the link: the link is dropped. A path whose next hop
  * does not link or answer within TRANSIT_BUILD_WAIT s, a cell the exit
@@ -49,6 +52,10 @@
 #define TRANSIT_IDLE 1200.0	/* s a path lives without a cell */
 #define TRANSIT_STREAMS_MAX 64	/* exit: streams in flight on a path */
 #define TRANSIT_QUEUE_LIMIT (3u << 20)	/* bytes queued to a link */
+#define TRANSIT_BUILD_RATE 16.0	/* BUILDs opened per s from one link ... */
+#define TRANSIT_BUILD_BURST 64.0	/* ... after a burst of this many */
+#define TRANSIT_OPEN_RATE 200.0	/* BUILDs opened per s in all */
+#define TRANSIT_OPEN_BURST 512.0
 
 struct node;
 struct peer;
