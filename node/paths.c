@@ -619,18 +619,28 @@ paths_on_kick(evutil_socket_t fd, short what, void *arg)
 	paths_dispatch(ps, now);
 }
 
-/* Every second: answers overdue on a path, then as a kick. */
+/* Every second: an answer overdue on a path (the exit answers every
+ * stream within its routing bound, so a relay on it drops cells) fails
+ * its stream and ends the path; then as a kick. */
 static void
 paths_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct paths *ps = arg;
 	double now = util_now();
-	struct paths_op *op, *next;
+	struct paths_op *op;
+	struct path *pa;
 
-	for (op = ps->ops; op != NULL; op = next) {
-		next = op->next;
-		if (op->path != NULL && now - op->sent >= PATHS_OP_LIFETIME)
-			paths_op_finish(ps, op, ROUTE_STATUS_TIMEOUT);
+	/* Each round ends a path, so the rounds are bounded. */
+	for (;;) {
+		for (op = ps->ops; op != NULL; op = op->next)
+			if (op->path != NULL && now - op->sent >=
+			    PATHS_OP_LIFETIME)
+				break;
+		if (op == NULL)
+			break;
+		pa = op->path;
+		paths_op_finish(ps, op, ROUTE_STATUS_TIMEOUT);
+		paths_path_end(pa, NULL, "no answer in time");
 	}
 	paths_on_kick(fd, what, arg);
 }

@@ -24,7 +24,9 @@
  * wait. An operation waits at most PATHS_WAIT s for a path (at once it
  * fails if the node has no link), and PATHS_OP_LIFETIME s for its answer
  * (longer than the exit's own routing bound, so the exit has always
- * finished a stream whose slot is used again).
+ * finished a stream whose slot is used again). A stream that gets no
+ * answer in that time fails, and its path ends: a relay on it drops
+ * cells.
  *
  * Callbacks: fn(arg, status, block) exactly once, from the loop and never
  * inside the call that started the operation; status is enum
