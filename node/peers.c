@@ -952,7 +952,9 @@ peers_newcomer_slots(const struct peers *ps)
  * us. Since anyone can claim to have no links, such slots are bounded: a
  * quarter of them (at least one) while their holders still claim none,
  * one taken every PEERS_NEWCOMER_EVERY seconds; so fresh identities
- * cannot push out every honest link. Anyone else is refused.
+ * cannot push out every honest link. A refused peer whose first path
+ * message is a BUILD becomes a path link (peer_promote_path). Anyone
+ * else is refused when the linger ends.
  */
 static void
 peer_linger_msg(struct peer *p, const struct link_msg *m)
@@ -968,15 +970,14 @@ peer_linger_msg(struct peer *p, const struct link_msg *m)
 		peer_promote_path(p, m);
 		return;
 	}
-	if (m->type == LINK_MSG_HELLO && m->hello.npeers != 0)
-		return;		/* a BUILD may follow: a path link */
-	if (m->type != LINK_MSG_HELLO ||
+	/* Anything else waits for the linger's end (PEERS_LINGER_HELLO):
+	 * a BUILD may still come, after the HELLO and PEERS a dialer sends
+	 * first, and make it a path link. */
+	if (m->type != LINK_MSG_HELLO || m->hello.npeers != 0 ||
 	    peers_newcomer_slots(ps) >= cap ||
 	    now - ps->last_newcomer < PEERS_NEWCOMER_EVERY ||
-	    (victim = peer_pick_victim(ps)) == NULL) {
-		peer_refuse_final(p);
+	    (victim = peer_pick_victim(ps)) == NULL)
 		return;
-	}
 	ps->last_newcomer = now;
 	p->newcomer = true;
 	peer_close(victim, LOG_INFO, "making room for a newcomer with no "
