@@ -1819,8 +1819,8 @@ peers_on_dial(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (ps->freeing)
 		return;
-	busy = ps->nup + peers_count_state(ps, false, PEER_CONNECTING,
-	    PEER_WAIT_MSG2);
+	busy = ps->nup - ps->npath + peers_count_state(ps, false,
+	    PEER_CONNECTING, PEER_WAIT_MSG2);
 	for (int i = 0; i < PEERS_DIAL_BURST && busy < ps->max_peers;
 	    i++, busy++) {
 		if ((k = peers_pick(ps, now)) == NULL)
