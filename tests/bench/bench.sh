@@ -4,15 +4,16 @@
 # reports, and fails only if something broke (a put, a get, a cmp, the node).
 # See docs/bench.md for what each line means.
 #
-# Then two network cases: a 10-node `umbra testnet` (a put at node 1, gets
-# at the farthest node and at an 11th node linked to it only), and the
-# RSS of an idle relay with 20 leaf nodes.
+# Then two network cases: a 10-node `umbra testnet` (two puts at node 1,
+# one without an onion path and one over 3 hops; gets at the farthest node,
+# and at an 11th node started after the puts: one document with 0 hops,
+# the other with 3), and the RSS of an idle relay with 20 leaf nodes.
 #
 # Starts its nodes on 127.0.0.1 (port 0) in a temp dir, stops them by PID,
-# removes every file it made. Needs about 1.2 GiB of free space in
+# removes every file it made. Needs about 1.5 GiB of free space in
 # ${TMPDIR:-/tmp}. BENCH_SIZE=BYTES sets the single-node document size
-# (default 256 MiB), BENCH_NET_SIZE=BYTES the network one (default 64 MiB);
-# BENCH_NET=0 skips the network cases.
+# (default 256 MiB), BENCH_NET_SIZE=BYTES that of each of the two network
+# ones (default 64 MiB); BENCH_NET=0 skips the network cases.
 
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
@@ -31,11 +32,13 @@ GNUNET_MBPS=41			# GNUnet 0.19 publish here, from the issue
 TARGET_PUT_MBPS=150
 TARGET_PUT_RATIO=0.5
 NET=${BENCH_NET:-1}
-NET_SIZE=${BENCH_NET_SIZE:-67108864}	# bytes of the network document
+NET_SIZE=${BENCH_NET_SIZE:-67108864}	# bytes of each network document
 NET_NODES=10			# umbra testnet --nodes
 LEAVES=20			# leaf nodes around the idle relay
 RELAY_MAX_PEERS=32
-TARGET_NET_GET_MBPS=20
+TARGET_NET_GET_MBPS=20		# network get, 0 hops
+TARGET_NET_GET3_MBPS=15		# network get, 3 hops, from the issue
+TARGET_NET_GET3_RATIO=0.5	# ... against 0 hops, from the issue
 TARGET_RELAY_RSS_MIB=32
 GNUNET_GET_MBPS=0.8		# GNUnet 0.19 get between two local peers, from the issue
 TOR_MBPS=7-13			# Tor over 3 local relays, from the issue
@@ -430,16 +433,24 @@ mib() { fmt1 "$(calc "k / 1024" -v k="$1")"; }
 
 TN=$TMP/tn
 echo "# --- network: umbra testnet --nodes $NET_NODES (--max-peers 4)" \
-    "on 127.0.0.1, $NET_SIZE bytes random ---"
-if command -v openssl >/dev/null 2>&1; then
-	key=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-	openssl enc -aes-128-ctr -K "$key" -iv 00000000000000000000000000000000 \
-	    -in /dev/zero 2>/dev/null | head -c "$NET_SIZE" >"$TMP/net.bin"
-else
-	head -c "$NET_SIZE" /dev/urandom >"$TMP/net.bin"
-fi
-[ "$(stat -c %s "$TMP/net.bin")" -eq "$NET_SIZE" ] ||
-	die "cannot write $TMP/net.bin"
+    "on 127.0.0.1, 2 documents of $NET_SIZE bytes random ---"
+# net_doc FILE: NET_SIZE random bytes into FILE (as random.bin above).
+net_doc() {
+	if command -v openssl >/dev/null 2>&1; then
+		key=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+		openssl enc -aes-128-ctr -K "$key" \
+		    -iv 00000000000000000000000000000000 -in /dev/zero \
+		    2>/dev/null | head -c "$NET_SIZE" >"$1"
+	else
+		head -c "$NET_SIZE" /dev/urandom >"$1"
+	fi
+	[ "$(stat -c %s "$1")" -eq "$NET_SIZE" ] || die "cannot write $1"
+}
+# Two documents: A is put and fetched without a path (--hops 0), B with
+# 3 hops. Different bytes, so that no block of one helps the other.
+net_doc "$TMP/netA.bin"
+net_doc "$TMP/netB.bin"
+cmp -s "$TMP/netA.bin" "$TMP/netB.bin" && die "the two documents are equal"
 
 # testnet_up: starts the testnet in $TN and waits for its ready line;
 # non-zero if it did not come up (the testnet then stops by itself). It
@@ -487,11 +498,17 @@ done < <(grep '^node [0-9]*: pid ' "$TMP/tn.out")
 [ ${#TN_DIR[@]} -eq "$NET_NODES" ] || die "the testnet listed" \
     "${#TN_DIR[@]} nodes, not $NET_NODES"
 
+# snap_all PREFIX: every testnet node's status into $TMP/PREFIX$i.json.
+snap_all() {
+	local i
+	for i in $(seq "$NET_NODES"); do
+		snap "${TN_DIR[i]}" "$TMP/$1$i.json"
+	done
+}
+
 # The graph as the nodes report it, BFS from node 1 over the links
-# either end reports.
-for i in $(seq "$NET_NODES"); do
-	snap "${TN_DIR[i]}" "$TMP/st$i.json"
-done
+# either end reports (path links included: they are links too).
+snap_all st
 python3 - "$TMP" "$NET_NODES" >"$TMP/graph" <<'PY' || die "no graph"
 import json, sys
 tmp, n = sys.argv[1], int(sys.argv[2])
@@ -528,40 +545,85 @@ echo "# testnet ready in $(fmt1 "$TN_UP") s; $(awk '$1 == "links" \
     "$(grep '^dist' "$TMP/graph" | cut -d' ' -f2-); farthest: node$FAR" \
     "at $HOPS hops"
 
+# names FILE KEY: prints the testnet node numbers of the identities at KEY
+# (peers: the links; paths3: node11's 3-hop paths, "a>b>c(state)").
+names() {
+	python3 - "$TMP" "$NET_NODES" "$1" "$2" <<'PY'
+import json, sys
+tmp, n, f, what = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+num = {json.load(open("%s/st%d.json" % (tmp, i)))["identity"]: str(i)
+       for i in range(1, n + 1)}
+d = json.load(open(f))
+if what == "peers":
+    print(" ".join(sorted((num.get(p["identity"], "?")
+                           for p in d["peers"]), key=lambda x: (len(x), x))))
+else:
+    print(" ".join(">".join(num.get(r, "?") for r in p["relays"]) +
+                   "(" + p["state"] + ")"
+                   for p in d.get("paths") or [] if p.get("hops") == 3))
+PY
+}
+
 NET_ROWS=""
-netrow() {	# netrow CASE SECS HOPS NOTE; sets NMBPS
+netrow() {	# netrow CASE SECS DIST NOTE...; sets NMBPS
 	NMBPS=$(calc "n / s / 1e6" -v n="$NET_SIZE" -v s="$2")
-	NET_ROWS="$NET_ROWS$(printf '%-20s %8.1f %7.2f s  %4s  %s' "$1" \
-	    "$NMBPS" "$2" "$3" "$4")"$'\n'
+	NET_ROWS="$NET_ROWS$(printf '%-28s %8.1f %7.2f s  %4s  %s' "$1" \
+	    "$NMBPS" "$2" "$3" "${*:4}")"$'\n'
 }
 
-# Put at node 1: `put` answers once the network has acknowledged every
-# block (docs/protocol.md, "Documents over the network").
-do_net_put() {
-	timeout 300 "$UMBRA" put --datadir "$1" "$2" >"$TMP/uri" 2>"$TMP/err"
+# Puts at node 1: `put` answers once the network has acknowledged every
+# block (docs/protocol.md, "Documents over the network"). A goes without
+# a path, B over 3 hops (its exit routes its inserts).
+do_net_put() {	# do_net_put DIR FILE ARGS...
+	local d=$1 f=$2
+	shift 2
+	timeout 300 "$UMBRA" put --datadir "$d" "$@" "$f" >"$TMP/uri" \
+	    2>"$TMP/err"
 }
-run net_put do_net_put "${TN_DIR[1]}" "$TMP/net.bin"
-! grep -q 'not yet in the network' "$TMP/err" ||
-	die "put at node1 answered before the network acknowledged it:" \
-	    "$(cat "$TMP/err")"
-uri=$(cat "$TMP/uri")
-PUT_SECS=$SECS
-copies=""
-sum=0
-for i in $(seq "$NET_NODES"); do
-	snap "${TN_DIR[i]}" "$TMP/st$i.json"
-	b=$(jnum "$TMP/st$i.json" store.blocks)
-	copies="$copies $b"
-	sum=$((sum + b))
+# copies BEFORE AFTER: the blocks each store gained between two sets of
+# snapshots; sets COPIES (node1..N) and NB (node1's own blocks gained).
+copies() {
+	local i b sum=0
+	COPIES=""
+	for i in $(seq "$NET_NODES"); do
+		b=$(($(jnum "$TMP/$2$i.json" store.blocks) -
+		    $(jnum "$TMP/$1$i.json" store.blocks)))
+		COPIES="$COPIES $b"
+		sum=$((sum + b))
+	done
+	NB=$(($(jnum "$TMP/${2}1.json" store.own_blocks) -
+	    $(jnum "$TMP/${1}1.json" store.own_blocks)))
+	[ "$NB" -gt 0 ] || die "node1 holds none of its put's blocks"
+	COPIES_AVG=$(fmt1 "$(calc "s / b" -v s="$sum" -v b="$NB")")
+}
+for doc in A B; do
+	if [ $doc = A ]; then
+		h=0 args="--hops 0 --no-anonymity"
+	else
+		h=3 args="--hops 3"
+	fi
+	# shellcheck disable=SC2086
+	run "net_put_$doc" do_net_put "${TN_DIR[1]}" "$TMP/net$doc.bin" $args
+	! grep -q 'not yet in the network' "$TMP/err" ||
+		die "put at node1 answered before the network acknowledged" \
+		    "it: $(cat "$TMP/err")"
+	if [ $h = 0 ] && ! grep -q 'warning' "$TMP/err"; then
+		die "put --hops 0 --no-anonymity printed no warning"
+	fi
+	printf -v "URI_$doc" '%s' "$(cat "$TMP/uri")"
+	if [ $doc = A ]; then prev=st; else prev=pA; fi
+	snap_all "p$doc"
+	copies "$prev" "p$doc"
+	printf -v "NBLK_$doc" '%s' "$NB"
+	netrow "put at node1, $h hops" "$SECS" - "document $doc; acknowledged" \
+	    "by the network"
+	echo "# put $doc ($h hops): $NB blocks; blocks each store gained" \
+	    "(node1..$NET_NODES):$COPIES; $COPIES_AVG copies of each on average"
 done
-NBLK=$(jnum "$TMP/st1.json" store.own_blocks)	# node1's store was empty
-[ "${NBLK:-0}" -gt 0 ] || die "node1 holds none of its put's blocks"
-netrow "put at node1" "$PUT_SECS" - "acknowledged by the network"
-echo "# put: $NBLK blocks; blocks in each store after it (node1..$NET_NODES):$copies;" \
-    "$(fmt1 "$(calc "s / b" -v s="$sum" -v b="$NBLK")") copies of each on average"
 
-# from BEFORE AFTER: how a get at a node was served, from two snapshots of
-# its status. Sets FROM_NET (blocks it asked the network for).
+# from BEFORE AFTER NBLK: how a get without a path was served at a node,
+# from two snapshots of its status. Sets FROM_NET (blocks it got from the
+# network).
 from() {
 	local l0 l1 f0 f1 g0 g1
 	l0=$(jnum "$1" routing.local_requests)
@@ -573,35 +635,50 @@ from() {
 	# Every block of a get that succeeded came from the store or was
 	# found in the network; requests count retries too.
 	FROM_NET=$((f1 - f0))
-	FROM_NOTE="$((NBLK - FROM_NET)) from its store, $FROM_NET from the"
+	FROM_NOTE="$(($3 - FROM_NET)) from its store, $FROM_NET from the"
 	FROM_NOTE="$FROM_NOTE network ($((l1 - l0)) requests); gets +$((g1 - g0))"
 }
 
-do_net_get_o() {
-	timeout 300 "$UMBRA" get --datadir "$1" "$2" -o "$3" 2>"$TMP/err"
+do_net_get_o() {	# do_net_get_o DIR URI OUT ARGS...
+	local d=$1 u=$2 o=$3
+	shift 3
+	timeout 300 "$UMBRA" get --datadir "$d" "$@" "$u" -o "$o" 2>"$TMP/err"
 }
-do_net_get_null() {
-	timeout 300 "$UMBRA" get --datadir "$1" "$2" >/dev/null 2>"$TMP/err"
+do_net_get_null() {	# do_net_get_null DIR URI ARGS...
+	local d=$1 u=$2
+	shift 2
+	timeout 300 "$UMBRA" get --datadir "$d" "$@" "$u" >/dev/null \
+	    2>"$TMP/err"
 }
+# The far node's gets: document A, no path, so that its own counters say
+# where the blocks came from.
+H0="--hops 0 --no-anonymity"
 snap "$FARDIR" "$TMP/far0.json"
-FAR_HELD=$(jnum "$TMP/far0.json" store.blocks)
-run net_get_far do_net_get_o "$FARDIR" "$uri" "$TMP/net.out"
-cmp -s "$TMP/net.bin" "$TMP/net.out" || die "get at node$FAR: the output differs"
+# A's blocks there: what its store gained with put A.
+FAR_HELD=$(($(jnum "$TMP/pA$FAR.json" store.blocks) -
+    $(jnum "$TMP/st$FAR.json" store.blocks)))
+# shellcheck disable=SC2086
+run net_get_far do_net_get_o "$FARDIR" "$URI_A" "$TMP/net.out" $H0
+cmp -s "$TMP/netA.bin" "$TMP/net.out" || die "get at node$FAR: the output differs"
 rm -f "$TMP/net.out"
 snap "$FARDIR" "$TMP/far1.json"
-from "$TMP/far0.json" "$TMP/far1.json"
-netrow "get at node$FAR -o" "$SECS" "$HOPS" "cmp ok; $FROM_NOTE"
+from "$TMP/far0.json" "$TMP/far1.json" "$NBLK_A"
+netrow "get at node$FAR -o, 0 hops" "$SECS" "$HOPS" "cmp ok; $FROM_NOTE"
 FAR_FROM_NET=$FROM_NET
-run net_get_far2 do_net_get_null "$FARDIR" "$uri"
+# shellcheck disable=SC2086
+run net_get_far2 do_net_get_null "$FARDIR" "$URI_A" $H0
 snap "$FARDIR" "$TMP/far2.json"
-from "$TMP/far1.json" "$TMP/far2.json"
-netrow "get at node$FAR >null" "$SECS" "$HOPS" "again; $FROM_NOTE"
+from "$TMP/far1.json" "$TMP/far2.json" "$NBLK_A"
+netrow "get at node$FAR >null, 0 hops" "$SECS" "$HOPS" "again; $FROM_NOTE"
 
-# An 11th node that holds nothing, linked only to the farthest node: all
-# its blocks cross at least that link (a node never caches its own
-# requests, so its store stays empty).
+# An 11th node that was not in the net when the puts ran and holds
+# nothing, linked to the farthest node (--max-peers 1; its path links
+# come on top): every block of its gets crosses the network (a node never
+# caches its own requests, so its store stays empty). It gets A without a
+# path and B over 3 hops.
 N11=$TMP/n11
 mkdir -m 700 "$N11" || die "cannot make $N11"
+t0=$(now)
 "$UMBRA" node --datadir "$N11" --listen 127.0.0.1:0 --api 127.0.0.1:0 \
     --max-peers 1 --peer "$(cat "$FARDIR/address")" 2>"$TMP/n11.log" &
 N11_PID=$!
@@ -610,30 +687,130 @@ if ! wait_file "$N11/api" "$N11_PID" 10 ||
 	cat "$TMP/n11.log" >&2
 	die "node11 did not start and link to node$FAR within 40 s"
 fi
+N11_LINKED=$(calc "b - a" -v a="$t0" -v b="$(now)")
+
+# path3 FILE: FILE (a status) shows a path of 3 hops that is ready.
+path3() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(not any(p.get("hops") == 3 and p.get("state") == "ready"
+                 for p in d.get("paths") or []))' "$1" 2>/dev/null
+}
+# wait_path3 DIR SECS PID: waits until the node's status shows a ready
+# 3-hop path (status in $TMP/p3.json), while PID lives; at most SECS s.
+wait_path3() {
+	local end=$((SECONDS + $2))
+	for _ in $(seq $(($2 * 4))); do
+		timeout 10 "$UMBRA" status --json --datadir "$1" \
+		    >"$TMP/p3.json" 2>/dev/null && path3 "$TMP/p3.json" &&
+		    return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.25
+	done
+	return 1
+}
+# no_path3 WHEN: the bench stops, with what node11 and the testnet said.
+no_path3() {
+	echo "# node11's paths: $(python3 -c 'import json, sys
+print(json.dumps(json.load(open(sys.argv[1])).get("paths"))[:600])' \
+	    "$TMP/p3.json" 2>/dev/null); relays_known:" \
+	    "$(jget "$TMP/p3.json" relays_known)" >&2
+	grep -h -i path "$TMP/n11.log" | tail -n 10 | sed 's/^/# n11: /' >&2
+	grep -h paths "$TN"/node*/log | tail -n 10 | sed 's/^/# tn: /' >&2
+	die "node11 had no ready 3-hop path $1"
+}
+t0=$(now)
+wait_path3 "$N11" 60 "$N11_PID" || no_path3 "within 60 s of its link"
+N11_PATH=$(calc "b - a" -v a="$t0" -v b="$(now)")
+echo "# node11: linked in $(fmt1 "$N11_LINKED") s, a ready 3-hop path" \
+    "$(fmt1 "$N11_PATH") s later (relays_known $(jget "$TMP/p3.json" \
+    relays_known))"
+
+# ex BEFORE AFTER: the testnet's routing counters between two sets of
+# snapshots: "SERVED SERVERS LREQ LFOUND EXITS", SERVERS and EXITS as
+# "nodeI:N,...", for the nodes whose served_from_store, and
+# local_requests (an exit routing a stream's request), grew.
+ex() {
+	python3 - "$TMP" "$NET_NODES" "$1" "$2" <<'PY'
+import json, sys
+tmp, n, a, b = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+def r(p, i):
+    return json.load(open("%s/%s%d.json" % (tmp, p, i)))["routing"]
+served, lreq, lfound, srv, exi = 0, 0, 0, [], []
+for i in range(1, n + 1):
+    x, y = r(a, i), r(b, i)
+    s = y["served_from_store"] - x["served_from_store"]
+    q = y["local_requests"] - x["local_requests"]
+    served += s
+    lreq += q
+    lfound += y["local_found"] - x["local_found"]
+    if s:
+        srv.append("node%d:%d" % (i, s))
+    if q:
+        exi.append("node%d:%d" % (i, q))
+print(served, ",".join(srv) or "-", lreq, lfound, ",".join(exi) or "-")
+PY
+}
+
 snap "$N11" "$TMP/n11a.json"
-N11_PEER=$(python3 -c 'import json, sys
-p = json.load(open(sys.argv[1]))["peers"][0]["identity"]
-for i in range(1, int(sys.argv[3]) + 1):
-    if json.load(open("%s/st%d.json" % (sys.argv[2], i)))["identity"] == p:
-        print(i)' "$TMP/n11a.json" "$TMP" "$NET_NODES")
-snap "$FARDIR" "$TMP/far3.json"
-run net_get_n11 do_net_get_o "$N11" "$uri" "$TMP/net.out"
-cmp -s "$TMP/net.bin" "$TMP/net.out" || die "get at node11: the output differs"
+[ "$(jnum "$TMP/n11a.json" store.blocks)" = 0 ] ||
+	die "node11 holds $(jnum "$TMP/n11a.json" store.blocks) blocks before" \
+	    "its gets"
+N11_LINKS=$(names "$TMP/n11a.json" peers)
+snap_all g0_
+# shellcheck disable=SC2086
+run net_get_n11_0 do_net_get_o "$N11" "$URI_A" "$TMP/net.out" $H0
+cmp -s "$TMP/netA.bin" "$TMP/net.out" ||
+	die "get at node11, 0 hops: the output differs"
 rm -f "$TMP/net.out"
+grep -q warning "$TMP/err" ||
+	die "get --hops 0 --no-anonymity printed no warning"
 snap "$N11" "$TMP/n11b.json"
-snap "$FARDIR" "$TMP/far4.json"
-from "$TMP/n11a.json" "$TMP/n11b.json"
-N11_FROM_NET=$FROM_NET
-N11_STORE=$(jnum "$TMP/n11b.json" store.blocks)
-SERVED=$(($(jnum "$TMP/far4.json" routing.served_from_store) -
-    $(jnum "$TMP/far3.json" routing.served_from_store)))
-if [ "${N11_PEER:-0}" = "$FAR" ]; then
-	N11_HOPS=$((HOPS + 1))
-else
-	N11_HOPS="?"
-fi
-netrow "get at node11 -o" "$SECS" "$N11_HOPS" "cmp ok; $FROM_NOTE"
-MBPS_N11=$NMBPS
+snap_all g1_
+from "$TMP/n11a.json" "$TMP/n11b.json" "$NBLK_A"
+N11_FROM_NET0=$FROM_NET
+read -r SERVED0 SERVERS0 _ < <(ex g0_ g1_)
+# node11's distance from node1: one more than its nearest link's.
+N11_DIST=$(python3 -c 'import sys
+d = dict(x.split(":") for x in sys.argv[1].split()[1:])
+l = [int(d[i]) for i in sys.argv[2].split() if d.get(i, "-") != "-"]
+print(min(l) + 1 if l else "?")' "$(grep '^dist' "$TMP/graph")" "$N11_LINKS")
+netrow "get at node11 -o, 0 hops" "$SECS" "$N11_DIST" "cmp ok; document A;" \
+    "$FROM_NOTE"
+MBPS_N11_0=$NMBPS
+SECS_N11_0=$SECS
+
+# Still a ready 3-hop path (it was there before the 0-hop get)?
+wait_path3 "$N11" 60 "$N11_PID" || no_path3 "after its 0-hop get (60 s)"
+N11_PATHS=$(names "$TMP/p3.json" paths3)
+snap "$N11" "$TMP/n11c.json"
+# do_net_get3: the 3-hop get; if it fails, what node11 and the testnet
+# logged about their paths goes to stderr first.
+do_net_get3() {
+	do_net_get_o "$N11" "$URI_B" "$TMP/net.out" --hops 3 && return 0
+	local rc=$?
+	grep -h -i path "$TMP/n11.log" | tail -n 10 | sed 's/^/# n11: /' >&2
+	grep -h paths "$TN"/node*/log | tail -n 10 | sed 's/^/# tn: /' >&2
+	return $rc
+}
+run net_get_n11_3 do_net_get3
+cmp -s "$TMP/netB.bin" "$TMP/net.out" ||
+	die "get at node11, 3 hops: the output differs"
+rm -f "$TMP/net.out"
+snap "$N11" "$TMP/n11d.json"
+snap_all g2_
+read -r SERVED3 SERVERS3 LREQ3 LFOUND3 EXITS3 < <(ex g1_ g2_)
+N11_STORE=$(jnum "$TMP/n11d.json" store.blocks)
+N11_LREQ3=$(($(jnum "$TMP/n11d.json" routing.local_requests) -
+    $(jnum "$TMP/n11c.json" routing.local_requests)))
+netrow "get at node11 -o, 3 hops" "$SECS" "$N11_DIST" "cmp ok; document" \
+    "B; the exits routed $LREQ3 requests (found $LFOUND3), the rest from" \
+    "their stores; gets +$(($(jnum "$TMP/n11d.json" requests.gets) -
+    $(jnum "$TMP/n11c.json" requests.gets)))"
+MBPS_N11_3=$NMBPS
+SECS_N11_3=$SECS
+N11_PATHS_AFTER=$(names "$TMP/n11d.json" paths3)
 
 stop_pid "$N11_PID"
 rc=$?
@@ -651,24 +828,41 @@ if [ $rc -ne 0 ] || [ -s "$TMP/tn.err" ]; then
 	cat "$TMP/tn.err" >&2
 	die "the testnet did not stop cleanly on SIGTERM (status $rc)"
 fi
-rm -rf "$TN" "$N11" "$TMP/net.bin"
+rm -rf "$TN" "$N11" "$TMP/netA.bin" "$TMP/netB.bin"
 
-echo "# --- network results (MB = 10^6 bytes; $NET_SIZE bytes," \
-    "$NBLK blocks; hops from node1) ---"
-printf '%-20s %8s %9s  %4s  %s\n' case MB/s time hops "where the blocks came from"
+echo "# --- network results (MB = 10^6 bytes; 2 documents of $NET_SIZE" \
+    "bytes, A $NBLK_A and B $NBLK_B blocks; dist: hops from node1 in the" \
+    "graph; 0 hops / 3 hops: the onion path) ---"
+printf '%-28s %8s %9s  %4s  %s\n' case MB/s time dist \
+    "where the blocks came from"
 printf '%s' "$NET_ROWS"
-if [ "$((FAR_FROM_NET * 2))" -lt "$NBLK" ]; then
-	echo "# node$FAR held $FAR_HELD of the $NBLK blocks before its get (cached" \
-	    "as the insert passed): its gets measure mostly its own store, not" \
-	    "the links"
+if [ "$((FAR_FROM_NET * 2))" -lt "$NBLK_A" ]; then
+	echo "# node$FAR held $FAR_HELD of A's $NBLK_A blocks before its get" \
+	    "(cached as the insert passed): its gets measure mostly its own" \
+	    "store, not the links"
 else
-	echo "# node$FAR held $FAR_HELD of the $NBLK blocks before its get: most" \
-	    "came over the network"
+	echo "# node$FAR held $FAR_HELD of A's $NBLK_A blocks before its get:" \
+	    "most came over the network"
 fi
-echo "# node11 (--max-peers 1) linked to node${N11_PEER:-?}; it held" \
-    "nothing and still holds $N11_STORE blocks; node$FAR served" \
-    "$SERVED of its $N11_FROM_NET requests from its store, the other" \
-    "$((N11_FROM_NET - SERVED)) came from farther"
+echo "# node11 (--max-peers 1, started after the puts) linked to" \
+    "node$FAR; its links at the gets: node${N11_LINKS// /, node}; it" \
+    "held nothing and still holds $N11_STORE blocks"
+echo "# 0 hops: node11 found $N11_FROM_NET0 of A's $NBLK_A blocks in the" \
+    "network; served from store by $SERVERS0 ($SERVED0 in all)"
+echo "# 3 hops: node11's 3-hop paths (relays from the first, node numbers):" \
+    "$N11_PATHS; after: $N11_PATHS_AFTER. Exits routing requests:" \
+    "$EXITS3; nodes serving those from their store: $SERVERS3" \
+    "($SERVED3 in all);" \
+    "node11's own routing requests +$N11_LREQ3"
+GET3_RATIO=$(calc "b / a" -v a="$MBPS_N11_0" -v b="$MBPS_N11_3")
+echo "network get 0 hops: $(fmt1 "$MBPS_N11_0") MB/s" \
+    "($(fmt2 "$SECS_N11_0") s; $(fmt2 "$(calc "m / l" -v m="$MBPS_N11_0" \
+    -v l="$GET_LIMIT")") x get_limit $(fmt1 "$GET_LIMIT"))"
+echo "network get 3 hops: $(fmt1 "$MBPS_N11_3") MB/s" \
+    "($(fmt2 "$SECS_N11_3") s; $(fmt2 "$(calc "m / l" -v m="$MBPS_N11_3" \
+    -v l="$GET_LIMIT")") x get_limit) (ratio 3/0 hops =" \
+    "$(fmt2 "$GET3_RATIO"); target >= $TARGET_NET_GET3_MBPS MB/s and" \
+    ">= $TARGET_NET_GET3_RATIO)"
 
 # ---- 6. the network: an idle relay with 20 leaves ----
 
@@ -740,16 +934,21 @@ echo "$leaf_kb" | awk '{
 }'
 
 echo "# --- network targets (reported, not enforced) ---"
+HALF0=$(calc "r * m" -v r="$TARGET_NET_GET3_RATIO" -v m="$MBPS_N11_0")
 printf '%-44s %7.1f  %s\n' \
-    "get at node11 (holds nothing) >= $TARGET_NET_GET_MBPS MB/s" \
-    "$MBPS_N11" "$(verdict "$MBPS_N11" "$TARGET_NET_GET_MBPS")"
+    "network get 0 hops (node11) >= $TARGET_NET_GET_MBPS MB/s" \
+    "$MBPS_N11_0" "$(verdict "$MBPS_N11_0" "$TARGET_NET_GET_MBPS")" \
+    "network get 3 hops (node11) >= $TARGET_NET_GET3_MBPS MB/s" \
+    "$MBPS_N11_3" "$(verdict "$MBPS_N11_3" "$TARGET_NET_GET3_MBPS")" \
+    "network get 3 hops >= $TARGET_NET_GET3_RATIO x 0 hops ($(fmt1 "$HALF0"))" \
+    "$MBPS_N11_3" "$(verdict "$MBPS_N11_3" "$HALF0")"
 R_MIB=$(calc "k / 1024" -v k="$R_RSS")
 printf '%-44s %7.1f  %s\n' \
     "idle relay, $LEAVES peers: VmRSS <= $TARGET_RELAY_RSS_MIB MiB" "$R_MIB" \
     "$(verdict "$TARGET_RELAY_RSS_MIB" "$R_MIB")"
 echo "reference: GNUnet 0.19 fetches at ~$GNUNET_GET_MBPS MB/s between two" \
     "local peers on this machine, Tor moves $TOR_MBPS MB/s over 3 local" \
-    "relays; get at node11 here is $(fmt1 "$(calc "m / g" -v m="$MBPS_N11" \
-    -v g="$GNUNET_GET_MBPS")") x GNUnet"
+    "relays; network get 3 hops here is $(fmt1 "$(calc "m / g" \
+    -v m="$MBPS_N11_3" -v g="$GNUNET_GET_MBPS")") x GNUnet"
 echo "# umbra bench: done, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $FAILED
