@@ -432,6 +432,16 @@ paths_build(struct paths *ps, unsigned hops)
 
 /* ---- paths: ending ---- */
 
+static void
+paths_path_free(struct path *pa)
+{
+	free(pa->build);
+	sodium_memzero(pa->keys, sizeof(pa->keys));
+	onion_dir_wipe(&pa->fwd);
+	onion_dir_wipe(&pa->back);
+	free(pa);
+}
+
 /* Ends pa: a teardown to the first hop unless from (the link that ended
  * it, or is going), and its streams go again elsewhere. why NULL: a
  * quiet end (retired, or at exit). */
@@ -473,11 +483,7 @@ paths_path_end(struct path *pa, struct peer *from, const char *why)
 		ps->paths = pa->next_l;
 	if (pa->next_l != NULL)
 		pa->next_l->prev_l = pa->prev_l;
-	free(pa->build);
-	sodium_memzero(pa->keys, sizeof(pa->keys));
-	onion_dir_wipe(&pa->fwd);
-	onion_dir_wipe(&pa->back);
-	free(pa);
+	paths_path_free(pa);
 	event_active(ps->kick_ev, EV_TIMEOUT, 0);
 }
 
@@ -821,11 +827,7 @@ paths_free(struct paths *ps)
 	}
 	while ((pa = ps->paths) != NULL) {
 		ps->paths = pa->next_l;
-		free(pa->build);
-		sodium_memzero(pa->keys, sizeof(pa->keys));
-		onion_dir_wipe(&pa->fwd);
-		onion_dir_wipe(&pa->back);
-		free(pa);
+		paths_path_free(pa);
 	}
 	if (ps->kick_ev != NULL)
 		event_free(ps->kick_ev);

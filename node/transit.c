@@ -126,6 +126,16 @@ transit_stream_free(struct transit_path *tp, struct transit_stream *s)
 	free(s);
 }
 
+static void
+transit_path_free(struct transit_path *tp)
+{
+	free(tp->build);
+	onion_hop_keys_wipe(&tp->keys);
+	onion_dir_wipe(&tp->fwd);
+	onion_dir_wipe(&tp->back);
+	free(tp);
+}
+
 /*
  * Ends tp: BUILD_FAIL to each neighbour but `from` (the one that ended
  * it, or the link going down; NULL for none), ids out of the table, the
@@ -162,11 +172,7 @@ transit_end(struct transit_path *tp, struct peer *from, const char *why)
 	if (tp->next_l != NULL)
 		tp->next_l->prev_l = tp->prev_l;
 	t->count--;
-	free(tp->build);
-	onion_hop_keys_wipe(&tp->keys);
-	onion_dir_wipe(&tp->fwd);
-	onion_dir_wipe(&tp->back);
-	free(tp);
+	transit_path_free(tp);
 }
 
 /* ---- building ---- */
@@ -635,11 +641,7 @@ transit_free(struct transit *t)
 			transit_stream_free(tp, tp->streams);
 		}
 		t->paths = tp->next_l;
-		free(tp->build);
-		onion_hop_keys_wipe(&tp->keys);
-		onion_dir_wipe(&tp->fwd);
-		onion_dir_wipe(&tp->back);
-		free(tp);
+		transit_path_free(tp);
 	}
 	if (t->sweep_ev != NULL)
 		event_free(t->sweep_ev);
