@@ -270,6 +270,17 @@ URI=$(jget "$TMP/body" uri)
 ok $? "put with name and hops: 200 JSON, uri CHK@.../hello.txt, pending true"
 get_file "$URI" "$TMP/small.out" && cmp -s "$TMP/small" "$TMP/small.out"
 ok $? "get of that URI gives the bytes back"
+# hops=0 (no onion path) only with no_anonymity=1 (docs/onion.md).
+req -H "$AUTH" -H 'Expect:' --data-binary @"$TMP/small" \
+    "/api/v1/put?name=hello.txt&hops=0&no_anonymity=1"
+[ "$CODE" = 200 ] && [ "$(jget "$TMP/body" uri)" = "$URI" ]
+ok $? "put with hops=0&no_anonymity=1: 200, the same URI"
+req -H "$AUTH" "/api/v1/get/$URI?hops=0"
+is_error 400
+ok $? "get with hops=0: 400"
+req -H "$AUTH" "/api/v1/get/$URI?hops=0&no_anonymity=1"
+[ "$CODE" = 200 ] && cmp -s "$TMP/small" "$TMP/body"
+ok $? "get with hops=0&no_anonymity=1: 200 and the bytes"
 
 # ---- get with bad URIs ----
 

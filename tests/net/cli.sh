@@ -135,6 +135,24 @@ ok $? "put of a missing file: exit 2, 'cannot read', nothing on stdout"
 ok $? "put of a directory: exit 2"
 "$UMBRA" put --datadir "$D" --hops 0 "$TMP/one" 2> "$TMP/err"; rc=$?
 [ $rc -eq 2 ]; ok $? "put --hops 0: exit 2"
+"$UMBRA" get --datadir "$D" --hops 0 "$(cat "$TMP/uri.one")" > "$TMP/out" \
+    2> "$TMP/err"; rc=$?
+[ $rc -eq 2 ] && [ ! -s "$TMP/out" ]; ok $? "get --hops 0: exit 2, no output"
+# No path at all is a choice to make out loud (docs/onion.md, "Paths in
+# use"): accepted with --no-anonymity, with a warning on stderr.
+"$UMBRA" put --datadir "$D" --hops 0 --no-anonymity "$TMP/one" > "$TMP/out" \
+    2> "$TMP/err"; rc=$?
+[ $rc -eq 0 ] && [ "$(cat "$TMP/out")" = "$(cat "$TMP/uri.one")" ] &&
+    grep -qi 'anonymity' "$TMP/err"
+ok $? "put --hops 0 --no-anonymity: exit 0, the same URI, a warning about anonymity on stderr"
+"$UMBRA" get --datadir "$D" --hops 0 --no-anonymity "$(cat "$TMP/uri.one")" \
+    > "$TMP/out" 2> "$TMP/err"; rc=$?
+[ $rc -eq 0 ] && cmp -s "$TMP/one" "$TMP/out" && grep -qi 'anonymity' "$TMP/err"
+ok $? "get --hops 0 --no-anonymity: exit 0, the same bytes, a warning about anonymity on stderr"
+for c in put get; do
+	"$UMBRA" $c --help 2>&1 | grep -q -- '--no-anonymity'
+	ok $? "umbra $c --help documents --no-anonymity"
+done
 "$UMBRA" get --datadir "$D" 2> "$TMP/err"; rc=$?
 [ $rc -eq 2 ]; ok $? "get without a URI: exit 2"
 

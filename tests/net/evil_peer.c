@@ -37,6 +37,33 @@
  *              reused after the node forgot it, with another block;
  *              a REQUEST for that block's key: no DATA of the old one
  *
+ * Onion paths (docs/onion.md), the node the exit of our 1-hop paths, its
+ * onion key from its RELAYS:
+ *   path        a BUILD: BUILT; a REQUEST cell for a random key: a FAIL
+ *               cell that opens and parses; a cell for a path id never
+ *               built: ignored; a second REQUEST: FAIL again
+ *   buildforged records for another onion key, then random records:
+ *               BUILD_FAIL each, the link up
+ *   buildreplay a path built, its records again under a new path id:
+ *               BUILD_FAIL, the link up
+ *   buildshort  a BUILD body one byte short: close within 3 s
+ *   buildlong   one byte long: the same
+ *   buildside   a valid BUILD whose path id has the node's bit 63: the
+ *               same
+ *   buildreuse  a path built, another valid BUILD under its id: the same
+ *   buildflood  ARG (default 300) BUILDs at once: each answered, 1 to
+ *               256 BUILT (a rate bound may refuse many); then BUILDs
+ *               paced under the rate bound up to 256 paths, and 10 more:
+ *               BUILD_FAIL each (the bound per peer); the link up
+ *   cellalter   a cell altered after wrapping: BUILD_FAIL, the link up
+ *   cellorder   two cells sent in the wrong order: the same
+ *   cellreplay  a cell sent twice: the same
+ *   cellshort   a CELL body one byte short: close within 3 s
+ *   cellflood   ARG (default 3) paths, each with 100 INSERT cells on 100
+ *               streams, of random blocks nearer us than the node's
+ *               other peers (its INSERTs come to us, and we hold them):
+ *               each path torn down, the link up
+ *
  * Every bad frame is checked against our own opener first (the frame
  * fails in link_frame_open() or link_msg_decode() exactly the intended
  * way), so a pass means the node refused that flaw and not another.
@@ -67,6 +94,7 @@
 #include "crypto/link.h"
 #include "crypto/uri.h"
 #include "crypto/wire.h"
+#include "routing/location.h"
 #include "routing/route.h"
 
 #define EVIL_ALARM 120		/* s: hard stop, past every deadline */
@@ -88,10 +116,21 @@ enum evil_io {
 	EVIL_IO_BAD = -3,	/* the node sent a frame that does not open */
 };
 
+struct evil_paths;
+
 struct evil {
 	const char *addr;	/* HOST:PORT[#PUBKEY] as given */
 	int fd;
 	uint8_t pk[LINK_PUBLICKEYBYTES], sk[LINK_SECRETKEYBYTES];
+	uint8_t node_pk[LINK_PUBLICKEYBYTES];	/* after the handshake */
+	uint8_t onion_pk[ONION_PUBLICKEYBYTES];	/* from the node's RELAYS */
+	bool have_onion;
+	const char *relays_bad;	/* why the node's RELAYS gave no key */
+	/* The node's peers as its last HELLO named them. */
+	uint8_t node_peers[LINK_HELLO_MAX_PEERS][LINK_PUBLICKEYBYTES];
+	size_t node_npeers;
+	struct evil_paths *paths;	/* the path scenarios' state, or NULL */
+	bool hold_inserts;	/* the node's INSERTs: ACCEPTED, then nothing */
 	struct link_keys keys;
 	bool answer_ping;	/* PONG the node's PINGs while waiting */
 	double last_send;
@@ -102,6 +141,8 @@ struct evil {
 };
 
 static const char *evil_scenario_name = "?";
+
+static void evil_path_note(struct evil *e, const struct link_msg *m);
 
 static double
 evil_now(void)
@@ -308,6 +349,8 @@ evil_connect(struct evil *e, uint8_t pin[LINK_PUBLICKEYBYTES], bool *pinned)
 	if (e->fd >= 0)
 		close(e->fd);
 	e->inlen = 0;
+	e->have_onion = false;
+	e->relays_bad = NULL;
 	link_keys_wipe(&e->keys);
 	crypto_sign_keypair(e->pk, e->sk);
 	e->fd = evil_dial(host, port);
@@ -402,6 +445,7 @@ evil_handshake(struct evil *e, bool badsig, const char **why)
 	    "the node's msg2 does not verify";
 	if (rc != 0)
 		goto fail;
+	memcpy(e->node_pk, hs.peer_pk, LINK_PUBLICKEYBYTES);
 	*why = "internal: msg3 made by hand differs from link.c's";
 	if (evil_make_msg3(e, e_sk, msg1, msg2, false, mine) != 0 ||
 	    memcmp(mine, msg3, sizeof(msg3)) != 0 || (badsig &&
@@ -469,6 +513,7 @@ evil_open(struct evil *e, struct link_msg *m)
 	if (link_msg_decode(type, body, len, m) != 0)
 		return EVIL_IO_BAD;
 	e->got[type]++;
+	evil_path_note(e, m);
 	return EVIL_IO_OK;
 }
 
@@ -501,7 +546,8 @@ evil_next_msg(struct evil *e, double deadline, struct link_msg *m)
 	}
 }
 
-/* A set of message types (all are under 32) for evil_expect(). */
+/* A set of message types under 32 for evil_expect() (BUILD_FAIL and
+ * the cells are not: see evil_path_wait()). */
 #define EVIL_BIT(type) (UINT32_C(1) << (type))
 
 /*
@@ -587,17 +633,20 @@ evil_await_close_raw(struct evil *e, double start, double secs, double *took,
 	}
 }
 
-/* Handshake, then the node's first frame, which must be its HELLO: proof
- * that the node took our msg3, so a later close is the scenario's. */
+/* Handshake, then the node's first frame, which must be its HELLO (a
+ * RELAYS before it is let pass): proof that the node took our msg3, so a
+ * later close is the scenario's. */
 static int
 evil_link_up(struct evil *e, const char **why)
 {
 	struct link_msg m;
-	int rc;
+	int rc, i = 0;
 
 	if (evil_handshake(e, false, why) != 0)
 		return -1;
-	rc = evil_next_msg(e, evil_now() + 5.0, &m);
+	do
+		rc = evil_next_msg(e, evil_now() + 5.0, &m);
+	while (rc == EVIL_IO_OK && m.type == LINK_MSG_RELAYS && ++i < 2);
 	if (rc != EVIL_IO_OK) {
 		*why = rc == EVIL_IO_BAD ? e->why_bad : evil_io_str(rc);
 		return -1;
@@ -1599,6 +1648,1319 @@ evil_hold(struct evil *e, const char *arg)
 	return evil_verdict(true, "held a slot for %.0f s", secs);
 }
 
+/* ---- onion paths (docs/onion.md) ---- */
+
+/*
+ * We are the origin of 1-hop paths whose exit is the node: its onion key
+ * comes from its RELAYS (its own descriptor first), BUILDs are made by
+ * onion_build_make() and cells by onion_cell_wrap_fwd(), and the node's
+ * cells back are opened with onion_cell_open_back(). We hold the exit's
+ * hop keys, so its forward state is mirrored here: every cell meant to
+ * break the chain is first checked to break it (PASS_ON at the exit), and
+ * every good one to be recognized.
+ *
+ * evil_path_note() notes every path message the node sends as it is read,
+ * whatever the scenario waits for. The exit routes its streams through
+ * its peers, us among them: its REQUESTs and INSERTs to us are answered
+ * (ACCEPTED, then DNF or RNF) from a queue, between our frames, as a peer
+ * with nothing would; a BUILD to us gets BUILD_FAIL.
+ */
+
+#define EVIL_PATHS_MAX 1024
+#define EVIL_PATH_BOUND 256	/* paths built through one peer */
+#define EVIL_FLOOD_BUILDS 320	/* at most, at once, in buildflood */
+#define EVIL_PACE_RATE 12.0	/* BUILDs a s: under the node's 16 a link */
+#define EVIL_BOUND_EXTRA 10	/* BUILDs past the bound, 0.5 s apart */
+#define EVIL_BUILD_SECS 10.0	/* an origin's build timeout */
+#define EVIL_CELL_SECS 30.0	/* a stream's answer: a miss, routed */
+#define EVIL_TEAR_SECS 5.0	/* a broken chain to BUILD_FAIL */
+#define EVIL_ANSWERS_MAX 512
+#define EVIL_FLOOD_STREAMS 100	/* INSERTs on one path in cellflood */
+#define EVIL_FLOOD_ROUNDS 10
+
+enum evil_path_state {
+	EVIL_PATH_SENT = 0,	/* BUILD sent, no answer yet */
+	EVIL_PATH_BUILT,	/* BUILT */
+	EVIL_PATH_REFUSED,	/* BUILD_FAIL for the BUILD */
+	EVIL_PATH_DOWN,		/* BUILD_FAIL after BUILT: torn down */
+};
+
+/* One path of ours. Its keys are secret (test paths, but wiped all the
+ * same, at the end of main()). */
+struct evil_path {
+	uint64_t id;
+	enum evil_path_state state;
+	double t_sent, t_answer, t_down;
+	struct onion_hop_keys keys;
+	struct onion_dir fwd, back;	/* ours, the origin's */
+	struct onion_dir exit_fwd;	/* the exit's, mirrored */
+	unsigned long cells;		/* cells back that opened and parsed */
+	unsigned long bad;		/* cells back that did not */
+	unsigned long late;		/* cells after its BUILD_FAIL */
+	unsigned long early;		/* cells before its BUILT */
+	unsigned long cmds[8];		/* opened cells by cmd, 0: others */
+	uint8_t last_cmd;
+	uint32_t last_stream;
+	size_t last_len;
+	int last_status;		/* the last FAIL's byte, else -1 */
+};
+
+/* Something the node sent that a peer answers. */
+struct evil_answer {
+	uint8_t type;		/* REQUEST, INSERT, BUILD or PING */
+	uint64_t id;		/* its id, path id or cookie */
+	uint8_t htl;
+};
+
+struct evil_paths {
+	struct evil_path p[EVIL_PATHS_MAX];
+	size_t n;
+	unsigned long stray;	/* path messages for no path of ours */
+	unsigned long dup;	/* a second answer to one BUILD */
+	uint64_t pong;		/* the last PONG's cookie */
+	struct evil_answer ans[EVIL_ANSWERS_MAX];
+	size_t nans;
+};
+
+/* Our side of a path id on this link: bit 63 set iff our identity is the
+ * lower (memcmp); wrong_side gives the node's side instead. Never 0. */
+static uint64_t
+evil_path_id(const struct evil *e, bool wrong_side)
+{
+	const uint64_t side = UINT64_C(1) << 63;
+	bool low = memcmp(e->pk, e->node_pk, LINK_PUBLICKEYBYTES) < 0;
+	uint64_t id;
+
+	randombytes_buf(&id, sizeof(id));
+	id = (id & ~side) | 1;
+	return low != wrong_side ? id | side : id;
+}
+
+static struct evil_path *
+evil_path_find(struct evil_paths *ps, uint64_t id)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->p[i].id == id)
+			return &ps->p[i];
+	return NULL;
+}
+
+/* The node's RELAYS: its own descriptor must come first and verify. */
+static void
+evil_relays_note(struct evil *e, const struct link_msg *m)
+{
+	const struct onion_desc *d = &m->relays.descs[0];
+
+	if (e->have_onion)
+		return;
+	if (memcmp(d->identity, e->node_pk, ONION_IDBYTES) != 0) {
+		e->relays_bad = "the node's RELAYS does not start with its own "
+		    "descriptor";
+	} else if (onion_desc_verify(d, (uint64_t)time(NULL)) != 0) {
+		e->relays_bad = "the node's own descriptor does not verify";
+	} else {
+		memcpy(e->onion_pk, d->onion_pk, ONION_PUBLICKEYBYTES);
+		e->have_onion = true;
+	}
+}
+
+/* A cell back on p: opened and parsed, or counted as not. */
+static void
+evil_path_cell(struct evil_path *p, const uint8_t *payload, size_t size)
+{
+	static uint8_t buf[ONION_CELL_LARGE_BYTES];
+	const uint8_t *body;
+	uint32_t stream;
+	uint8_t cmd;
+	size_t len;
+
+	if (p->state == EVIL_PATH_REFUSED || p->state == EVIL_PATH_DOWN) {
+		p->late++;
+		return;
+	}
+	if (p->state == EVIL_PATH_SENT) {
+		p->early++;
+		return;
+	}
+	memcpy(buf, payload, size);
+	if (onion_cell_open_back(&p->keys, 1, &p->back, buf, size) != 0 ||
+	    onion_cell_parse(buf, size, &cmd, &stream, &body, &len) != 0) {
+		p->bad++;
+		return;
+	}
+	p->cells++;
+	p->cmds[cmd < 8 ? cmd : 0]++;
+	p->last_cmd = cmd;
+	p->last_stream = stream;
+	p->last_len = len;
+	p->last_status = cmd == ONION_CMD_FAIL && len >= 1 ? body[0] : -1;
+}
+
+static void
+evil_answer_queue(struct evil_paths *ps, uint8_t type, uint64_t id,
+    uint8_t htl)
+{
+	if (ps->nans < EVIL_ANSWERS_MAX)	/* else the node times it out */
+		ps->ans[ps->nans++] = (struct evil_answer){ type, id, htl };
+}
+
+/* Called by evil_open() on every message from the node. */
+static void
+evil_path_note(struct evil *e, const struct link_msg *m)
+{
+	struct evil_paths *ps = e->paths;
+	struct evil_path *p;
+	uint64_t id;
+
+	if (m->type == LINK_MSG_RELAYS)
+		evil_relays_note(e, m);
+	if (m->type == LINK_MSG_HELLO) {
+		e->node_npeers = m->hello.npeers;
+		memcpy(e->node_peers, m->hello.peers,
+		    m->hello.npeers * sizeof(e->node_peers[0]));
+	}
+	if (ps == NULL)
+		return;
+	switch (m->type) {
+	case LINK_MSG_BUILT:
+	case LINK_MSG_BUILD_FAIL:
+		id = m->type == LINK_MSG_BUILT ? m->built.id :
+		    m->build_fail.id;
+		if ((p = evil_path_find(ps, id)) == NULL) {
+			ps->stray++;
+		} else if (p->state == EVIL_PATH_SENT) {
+			p->state = m->type == LINK_MSG_BUILT ?
+			    EVIL_PATH_BUILT : EVIL_PATH_REFUSED;
+			p->t_answer = evil_now();
+		} else if (p->state == EVIL_PATH_BUILT &&
+		    m->type == LINK_MSG_BUILD_FAIL) {
+			p->state = EVIL_PATH_DOWN;
+			p->t_down = evil_now();
+		} else {
+			ps->dup++;
+		}
+		break;
+	case LINK_MSG_CELL:
+		if ((p = evil_path_find(ps, m->cell.path_id)) == NULL)
+			ps->stray++;
+		else
+			evil_path_cell(p, m->cell.payload,
+			    ONION_CELL_SMALL_BYTES);
+		break;
+	case LINK_MSG_CELL_LARGE:
+		if ((p = evil_path_find(ps, m->cell_large.path_id)) == NULL)
+			ps->stray++;
+		else
+			evil_path_cell(p, m->cell_large.payload,
+			    ONION_CELL_LARGE_BYTES);
+		break;
+	case LINK_MSG_PONG:
+		ps->pong = m->pong.cookie;
+		break;
+	case LINK_MSG_REQUEST:
+		evil_answer_queue(ps, m->type, m->request.id, 0);
+		break;
+	case LINK_MSG_INSERT:
+		evil_answer_queue(ps, m->type, m->insert.id, m->insert.htl);
+		break;
+	case LINK_MSG_BUILD:
+		evil_answer_queue(ps, m->type, m->build.path_id, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The answer to a in r[]: one or two messages (ACCEPTED first); how
+ * many. An INSERT held (e->hold_inserts) gets ACCEPTED only, and so
+ * stays in flight at the node until its route's lifetime ends. */
+static size_t
+evil_answer_msgs(const struct evil *e, const struct evil_answer *a,
+    struct link_msg r[2])
+{
+	memset(r, 0, 2 * sizeof(r[0]));
+	switch (a->type) {
+	case LINK_MSG_PING:
+		r[0].type = LINK_MSG_PONG;
+		r[0].pong.cookie = a->id;
+		return 1;
+	case LINK_MSG_BUILD:
+		r[0].type = LINK_MSG_BUILD_FAIL;
+		r[0].build_fail.id = a->id;
+		return 1;
+	case LINK_MSG_REQUEST:
+		r[1].type = LINK_MSG_DNF;
+		r[1].dnf.id = a->id;
+		break;
+	default:	/* INSERT */
+		r[1].type = LINK_MSG_RNF;
+		r[1].rnf.id = a->id;
+		r[1].rnf.htl = a->htl;
+		break;
+	}
+	r[0].type = LINK_MSG_ACCEPTED;
+	r[0].accepted.id = a->id;
+	return a->type == LINK_MSG_INSERT && e->hold_inserts ? 1 : 2;
+}
+
+/* Sends the queued answers. */
+static int
+evil_answers_flush(struct evil *e, double deadline)
+{
+	struct evil_paths *ps = e->paths;
+	struct link_msg r[2];
+	int rc = EVIL_IO_OK;
+	size_t n;
+
+	for (size_t i = 0; i < ps->nans && rc == EVIL_IO_OK; i++) {
+		n = evil_answer_msgs(e, &ps->ans[i], r);
+		for (size_t j = 0; j < n && rc == EVIL_IO_OK; j++)
+			rc = evil_send_msg(e, &r[j], deadline);
+	}
+	ps->nans = 0;
+	return rc;
+}
+
+/* Reads what the socket holds now (at most 1024 frames), queueing PONGs
+ * for the node's PINGs. */
+static int
+evil_path_read_ready(struct evil *e)
+{
+	struct link_msg m;
+	int rc = EVIL_IO_OK;
+
+	for (int i = 0; i < 1024 && rc == EVIL_IO_OK; i++) {
+		rc = evil_next_msg(e, 0, &m);
+		if (rc == EVIL_IO_OK && m.type == LINK_MSG_PING)
+			evil_answer_queue(e->paths, m.type, m.ping.cookie, 0);
+	}
+	return rc == EVIL_IO_TIMEOUT ? EVIL_IO_OK : rc;
+}
+
+/* Seals and sends one frame, reading everything the node sends
+ * meanwhile (a 33 KiB cell at a time must not make us a peer that does
+ * not read), then the queued answers. */
+static int
+evil_path_send(struct evil *e, uint8_t type, const uint8_t *body, size_t len,
+    double deadline)
+{
+	static uint8_t frame[LINK_FRAME_MAX_BYTES];
+	struct pollfd pfd = { .fd = e->fd, .events = POLLIN | POLLOUT };
+	size_t n, off = 0;
+	ssize_t w;
+	int rc;
+
+	e->why_bad = "internal: cannot seal a frame";
+	if (link_frame_seal(&e->keys, type, body, len, frame, sizeof(frame),
+	    &n) != 0)
+		return EVIL_IO_BAD;
+	while (off < n) {
+		if (evil_now() >= deadline)
+			return EVIL_IO_TIMEOUT;
+		if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
+			return EVIL_IO_CLOSED;
+		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) &&
+		    (rc = evil_path_read_ready(e)) != EVIL_IO_OK)
+			return rc;
+		if (!(pfd.revents & POLLOUT))
+			continue;
+		w = send(e->fd, frame + off, n - off, MSG_NOSIGNAL);
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			return EVIL_IO_CLOSED;
+		off += w > 0 ? (size_t)w : 0;
+	}
+	e->last_send = evil_now();
+	return evil_answers_flush(e, deadline);
+}
+
+static int
+evil_path_send_msg(struct evil *e, const struct link_msg *m, double deadline)
+{
+	static uint8_t body[LINK_MSG_MAX_BYTES];
+	size_t n;
+
+	e->why_bad = "internal: cannot encode a message";
+	if (link_msg_encode(m, body, sizeof(body), &n) != 0)
+		return EVIL_IO_BAD;
+	return evil_path_send(e, m->type, body, n, deadline);
+}
+
+typedef bool (*evil_cond)(const struct evil *e, const void *arg);
+
+/* Reads (noting, answering) until done(e, arg) or the deadline. */
+static int
+evil_path_wait(struct evil *e, evil_cond done, const void *arg,
+    double deadline)
+{
+	const uint32_t want = EVIL_BIT(LINK_MSG_BUILT) |
+	    EVIL_BIT(LINK_MSG_PONG) | EVIL_BIT(LINK_MSG_REQUEST) |
+	    EVIL_BIT(LINK_MSG_INSERT) | EVIL_BIT(LINK_MSG_BUILD);
+	struct link_msg m;
+	double slice;
+	int rc;
+
+	while (!done(e, arg)) {
+		if (evil_now() >= deadline)
+			return EVIL_IO_TIMEOUT;
+		/* BUILD_FAIL and cells (types 32 to 34) are past EVIL_BIT:
+		 * short slices. */
+		slice = evil_now() + 0.1;
+		rc = evil_expect(e, want, slice < deadline ? slice : deadline,
+		    &m);
+		if (rc == EVIL_IO_OK || rc == EVIL_IO_TIMEOUT)
+			rc = evil_answers_flush(e, evil_now() + 5.0);
+		if (rc != EVIL_IO_OK)
+			return rc;
+	}
+	return EVIL_IO_OK;
+}
+
+static bool
+evil_have_onion(const struct evil *e, const void *arg)
+{
+	(void)arg;
+	return e->have_onion;
+}
+
+static bool
+evil_answered(const struct evil *e, const void *arg)
+{
+	const struct evil_path *p = arg;
+
+	(void)e;
+	return p->state != EVIL_PATH_SENT;
+}
+
+static bool
+evil_all_answered(const struct evil *e, const void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < e->paths->n; i++)
+		if (e->paths->p[i].state == EVIL_PATH_SENT)
+			return false;
+	return true;
+}
+
+static bool
+evil_not_built(const struct evil *e, const void *arg)
+{
+	const struct evil_path *p = arg;
+
+	(void)e;
+	return p->state != EVIL_PATH_BUILT;
+}
+
+/* A cell back on arg's path beyond arg's count, or the path gone. */
+struct evil_until {
+	const struct evil_path *p;
+	unsigned long cells;
+};
+
+static bool
+evil_cell_back(const struct evil *e, const void *arg)
+{
+	const struct evil_until *u = arg;
+
+	(void)e;
+	return u->p->cells + u->p->bad > u->cells ||
+	    u->p->state != EVIL_PATH_BUILT;
+}
+
+static bool
+evil_ponged(const struct evil *e, const void *arg)
+{
+	return e->paths->pong == *(const uint64_t *)arg;
+}
+
+/* A PING answered within 5 s: the link is up and the node reads it.
+ * 0, or -1 with *why. */
+static int
+evil_path_ping(struct evil *e, double *took, const char **why)
+{
+	struct link_msg m = { .type = LINK_MSG_PING };
+	double t0 = evil_now();
+	int rc;
+
+	randombytes_buf(&m.ping.cookie, sizeof(m.ping.cookie));
+	m.ping.cookie |= 1;	/* never 0, our keep-alives' cookie */
+	rc = evil_path_send_msg(e, &m, t0 + 5.0);
+	if (rc == EVIL_IO_OK)
+		rc = evil_path_wait(e, evil_ponged, &m.ping.cookie, t0 + 5.0);
+	*took = evil_now() - t0;
+	*why = rc == EVIL_IO_BAD ? e->why_bad : rc == EVIL_IO_TIMEOUT ?
+	    "no PONG within 5 s" : evil_io_str(rc);
+	return rc == EVIL_IO_OK ? 0 : -1;
+}
+
+/* The link up, greeted, and the node's onion key from its RELAYS. */
+static int
+evil_path_up(struct evil *e, const char **why)
+{
+	static struct evil_paths paths;
+	int rc;
+
+	memset(&paths, 0, sizeof(paths));
+	if (evil_link_up(e, why) != 0)
+		return -1;
+	e->answer_ping = true;
+	e->paths = &paths;
+	*why = "cannot send HELLO and PEERS";
+	if (evil_greet(e) != 0)
+		return -1;
+	rc = evil_path_wait(e, evil_have_onion, NULL, evil_now() + 10.0);
+	*why = e->relays_bad != NULL ? e->relays_bad : rc == EVIL_IO_TIMEOUT ?
+	    "no RELAYS from the node within 10 s of link up" :
+	    rc == EVIL_IO_BAD ? e->why_bad : evil_io_str(rc);
+	return rc == EVIL_IO_OK ? 0 : -1;
+}
+
+/* A new path of ours (not sent). NULL if the table is full. */
+static struct evil_path *
+evil_path_new(struct evil *e, bool wrong_side)
+{
+	struct evil_paths *ps = e->paths;
+	struct evil_path *p;
+
+	if (ps->n == EVIL_PATHS_MAX)
+		return NULL;
+	p = &ps->p[ps->n++];
+	memset(p, 0, sizeof(*p));
+	p->id = evil_path_id(e, wrong_side);
+	p->last_status = -1;
+	return p;
+}
+
+/* The 1-hop BUILD records with the node (onion_pk) as exit, p's keys and
+ * directions. 0 or -1. */
+static int
+evil_path_make(struct evil_path *p, const uint8_t onion_pk[32],
+    uint8_t records[ONION_BUILD_BYTES])
+{
+	struct onion_build_hop hop = { .instr.flags = ONION_FLAG_EXIT };
+
+	memcpy(hop.onion_pk, onion_pk, ONION_PUBLICKEYBYTES);
+	if (onion_build_make(&hop, 1, records, &p->keys) != 0)
+		return -1;
+	onion_dir_init(&p->fwd, p->keys.k_dig);
+	onion_dir_init(&p->back, p->keys.k_dig);
+	onion_dir_init(&p->exit_fwd, p->keys.k_dig);
+	return 0;
+}
+
+static int
+evil_build_send(struct evil *e, uint64_t id,
+    const uint8_t records[ONION_BUILD_BYTES], double deadline)
+{
+	struct link_msg m = { .type = LINK_MSG_BUILD };
+
+	m.build.path_id = id;
+	m.build.records = records;
+	return evil_path_send_msg(e, &m, deadline);
+}
+
+/* Builds a path with the node as exit and waits for BUILT; the records
+ * sent go to records. 0, or -1 with *why. */
+static int
+evil_path_open(struct evil *e, struct evil_path **out,
+    uint8_t records[ONION_BUILD_BYTES], const char **why)
+{
+	static char buf[160];
+	struct evil_path *p;
+	int rc;
+
+	*why = "internal: cannot make a BUILD";
+	if ((p = *out = evil_path_new(e, false)) == NULL ||
+	    evil_path_make(p, e->onion_pk, records) != 0)
+		return -1;
+	p->t_sent = evil_now();
+	rc = evil_build_send(e, p->id, records, p->t_sent + 5.0);
+	if (rc == EVIL_IO_OK)
+		rc = evil_path_wait(e, evil_answered, p,
+		    p->t_sent + EVIL_BUILD_SECS);
+	if (rc == EVIL_IO_OK && p->state == EVIL_PATH_BUILT)
+		return 0;
+	snprintf(buf, sizeof(buf), "a valid 1-hop BUILD got %s",
+	    rc != EVIL_IO_OK ? (rc == EVIL_IO_BAD ? e->why_bad :
+	    rc == EVIL_IO_TIMEOUT ? "no answer within 10 s" :
+	    evil_io_str(rc)) : "BUILD_FAIL");
+	*why = buf;
+	return -1;
+}
+
+/* Formats and wraps a cell of cmd on p (size: a cell size). */
+static int
+evil_cell_wrap(struct evil_path *p, uint8_t cmd, uint32_t stream,
+    const uint8_t *body, size_t len, uint8_t *payload, size_t size)
+{
+	if (onion_cell_format(payload, size, cmd, stream, body, len) != 0 ||
+	    onion_cell_wrap_fwd(&p->keys, 1, &p->fwd, payload, size) != 0)
+		return -1;
+	return 0;
+}
+
+/* What the exit makes of payload (on a copy): ONION_CELL_RECOGNIZED or
+ * ONION_CELL_PASS_ON. With take, the mirror takes the cell in, as the
+ * exit will. */
+static int
+evil_exit_sees(struct evil_path *p, const uint8_t *payload, size_t size,
+    bool take)
+{
+	static uint8_t copy[ONION_CELL_LARGE_BYTES];
+	struct onion_dir d = p->exit_fwd;
+	int rc;
+
+	memcpy(copy, payload, size);
+	rc = onion_cell_peel_fwd(&p->keys, &d, copy, size);
+	if (take)
+		p->exit_fwd = d;
+	sodium_memzero(&d, sizeof(d));
+	return rc;
+}
+
+static int
+evil_cell_send(struct evil *e, uint64_t id, const uint8_t *payload,
+    size_t size, double deadline)
+{
+	struct link_msg m = { .type = LINK_MSG_CELL };
+
+	if (size == ONION_CELL_LARGE_BYTES) {
+		m.type = LINK_MSG_CELL_LARGE;
+		m.cell_large.path_id = id;
+		m.cell_large.payload = payload;
+	} else {
+		m.cell.path_id = id;
+		m.cell.payload = payload;
+	}
+	return evil_path_send_msg(e, &m, deadline);
+}
+
+static const char *
+evil_cmd_name(uint8_t cmd)
+{
+	switch (cmd) {
+	case ONION_CMD_REQUEST: return "REQUEST";
+	case ONION_CMD_DATA: return "DATA";
+	case ONION_CMD_FAIL: return "FAIL";
+	case ONION_CMD_INSERT: return "INSERT";
+	case ONION_CMD_STORED: return "STORED";
+	default: return "an unknown command";
+	}
+}
+
+/*
+ * A REQUEST for a random key (nobody has it) on stream: the exit must
+ * answer with a FAIL cell on that stream, one status byte, that opens
+ * and parses. 0 with *took, or -1 with *why.
+ */
+static int
+evil_path_request(struct evil *e, struct evil_path *p, uint32_t stream,
+    double *took, const char **why)
+{
+	static uint8_t payload[ONION_CELL_SMALL_BYTES];
+	static char buf[200];
+	uint8_t rkey[LINK_RKEY_BYTES];
+	struct evil_until u = { p, p->cells + p->bad };
+	double t0 = evil_now();
+	int rc;
+
+	randombytes_buf(rkey, sizeof(rkey));
+	*why = "internal: a good REQUEST cell is not recognized by the exit";
+	if (evil_cell_wrap(p, ONION_CMD_REQUEST, stream, rkey, sizeof(rkey),
+	    payload, sizeof(payload)) != 0 || evil_exit_sees(p, payload,
+	    sizeof(payload), true) != ONION_CELL_RECOGNIZED)
+		return -1;
+	rc = evil_cell_send(e, p->id, payload, sizeof(payload), t0 + 5.0);
+	if (rc == EVIL_IO_OK)
+		rc = evil_path_wait(e, evil_cell_back, &u, t0 + EVIL_CELL_SECS);
+	*took = evil_now() - t0;
+	*why = buf;
+	if (rc != EVIL_IO_OK)
+		snprintf(buf, sizeof(buf), "REQUEST cell on stream %u: no "
+		    "answer within %.0f s: %s", stream, EVIL_CELL_SECS,
+		    rc == EVIL_IO_BAD ? e->why_bad : evil_io_str(rc));
+	else if (p->state != EVIL_PATH_BUILT)
+		snprintf(buf, sizeof(buf), "BUILD_FAIL for our path after a "
+		    "good REQUEST cell");
+	else if (p->bad > 0)
+		snprintf(buf, sizeof(buf), "the answer to a REQUEST cell does "
+		    "not open (onion_cell_open_back) or parse");
+	else if (p->last_cmd != ONION_CMD_FAIL || p->last_stream != stream ||
+	    p->last_len != 1)
+		snprintf(buf, sizeof(buf), "a REQUEST for a key nobody has got "
+		    "%s on stream %u with %zu body bytes, not FAIL on stream "
+		    "%u with 1", evil_cmd_name(p->last_cmd), p->last_stream,
+		    p->last_len, stream);
+	else
+		return 0;
+	return -1;
+}
+
+/*
+ * Build a path, REQUEST a key nobody has (FAIL back, which opens and
+ * parses), send a cell for a path id never built (ignored: no
+ * BUILD_FAIL, nothing closed), then REQUEST again on the path: the chain
+ * is intact.
+ */
+static int
+evil_path(struct evil *e, const char *arg)
+{
+	static uint8_t records[ONION_BUILD_BYTES];
+	static uint8_t junk[ONION_CELL_SMALL_BYTES];
+	struct evil_path *p;
+	const char *why;
+	double t1, t2, tp;
+	int st;
+
+	(void)arg;
+	if (evil_path_up(e, &why) != 0 ||
+	    evil_path_open(e, &p, records, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	if (evil_path_request(e, p, 1, &t1, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	st = p->last_status;
+	randombytes_buf(junk, sizeof(junk));
+	if (evil_cell_send(e, evil_path_id(e, false), junk, sizeof(junk),
+	    evil_now() + 5.0) != EVIL_IO_OK || evil_path_ping(e, &tp,
+	    &why) != 0)
+		return evil_verdict(false, "after a cell for an unknown path "
+		    "id: %s", why);
+	if (evil_path_request(e, p, 2, &t2, &why) != 0)
+		return evil_verdict(false, "after a cell for an unknown path "
+		    "id: %s", why);
+	if (e->paths->stray > 0 || e->paths->dup > 0)
+		return evil_verdict(false, "%lu BUILT, BUILD_FAIL or cells for "
+		    "path ids we never built or answered", e->paths->stray +
+		    e->paths->dup);
+	return evil_verdict(true, "BUILT in %.2f s; a REQUEST for a key "
+	    "nobody has: FAIL (status %d) in %.2f s; a cell for an unknown "
+	    "path id ignored; a second REQUEST: FAIL in %.2f s",
+	    p->t_answer - p->t_sent, st, t1, t2);
+}
+
+/* Sends one BUILD on a new path and waits for its answer: 0 (the state
+ * is in the path), or an EVIL_IO error. */
+static int
+evil_build_once(struct evil *e, struct evil_path *p,
+    const uint8_t records[ONION_BUILD_BYTES])
+{
+	int rc;
+
+	p->t_sent = evil_now();
+	rc = evil_build_send(e, p->id, records, p->t_sent + 5.0);
+	if (rc == EVIL_IO_OK)
+		rc = evil_path_wait(e, evil_answered, p,
+		    p->t_sent + EVIL_BUILD_SECS);
+	return rc;
+}
+
+static const char *
+evil_state_str(const struct evil_path *p)
+{
+	switch (p->state) {
+	case EVIL_PATH_SENT: return "no answer";
+	case EVIL_PATH_BUILT: return "BUILT";
+	default: return "BUILD_FAIL";
+	}
+}
+
+/*
+ * Two BUILDs whose records do not open at the node: made for another
+ * onion key, and random bytes. Each must get BUILD_FAIL; the link stays.
+ */
+static int
+evil_buildforged(struct evil *e, const char *arg)
+{
+	static uint8_t records[ONION_BUILD_BYTES];
+	uint8_t other_pk[32], other_sk[32];
+	struct evil_path *p1, *p2;
+	const char *why;
+	double tp;
+	int rc;
+
+	(void)arg;
+	if (evil_path_up(e, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	crypto_box_keypair(other_pk, other_sk);
+	sodium_memzero(other_sk, sizeof(other_sk));
+	if ((p1 = evil_path_new(e, false)) == NULL ||
+	    (p2 = evil_path_new(e, false)) == NULL ||
+	    evil_path_make(p1, other_pk, records) != 0)
+		return evil_verdict(false, "internal: cannot make a BUILD");
+	rc = evil_build_once(e, p1, records);
+	if (rc == EVIL_IO_OK) {
+		randombytes_buf(records, sizeof(records));
+		rc = evil_build_once(e, p2, records);
+	}
+	if (rc != EVIL_IO_OK)
+		return evil_verdict(false, "a BUILD that does not open: %s",
+		    rc == EVIL_IO_BAD ? e->why_bad : rc == EVIL_IO_TIMEOUT ?
+		    "no answer within 10 s" : evil_io_str(rc));
+	if (p1->state != EVIL_PATH_REFUSED || p2->state != EVIL_PATH_REFUSED)
+		return evil_verdict(false, "records for another onion key got "
+		    "%s, random records %s: both must be BUILD_FAIL",
+		    evil_state_str(p1), evil_state_str(p2));
+	if (evil_path_ping(e, &tp, &why) != 0)
+		return evil_verdict(false, "after two BUILD_FAILs: %s", why);
+	return evil_verdict(true, "BUILD_FAIL in %.2f s for records made for "
+	    "another onion key, in %.2f s for random ones; link up (PONG in "
+	    "%.2f s)", p1->t_answer - p1->t_sent, p2->t_answer - p2->t_sent,
+	    tp);
+}
+
+/*
+ * A path built, then its BUILD's records again under a new path id (the
+ * same e_i): BUILD_FAIL, the first path untouched, the link up.
+ */
+static int
+evil_buildreplay(struct evil *e, const char *arg)
+{
+	static uint8_t records[ONION_BUILD_BYTES];
+	struct evil_path *p1, *p2;
+	const char *why;
+	double tp;
+	int rc;
+
+	(void)arg;
+	if (evil_path_up(e, &why) != 0 ||
+	    evil_path_open(e, &p1, records, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	if ((p2 = evil_path_new(e, false)) == NULL)
+		return evil_verdict(false, "internal: no path left");
+	rc = evil_build_once(e, p2, records);
+	if (rc != EVIL_IO_OK)
+		return evil_verdict(false, "a replayed BUILD: %s",
+		    rc == EVIL_IO_BAD ? e->why_bad : rc == EVIL_IO_TIMEOUT ?
+		    "no answer within 10 s" : evil_io_str(rc));
+	if (p2->state != EVIL_PATH_REFUSED)
+		return evil_verdict(false, "a BUILD replayed under a new path "
+		    "id got BUILT: the replay set let the same e_i in twice");
+	if (evil_path_ping(e, &tp, &why) != 0)
+		return evil_verdict(false, "after the replay: %s", why);
+	if (p1->state != EVIL_PATH_BUILT)
+		return evil_verdict(false, "the replay tore down the first "
+		    "path");
+	return evil_verdict(true, "BUILT, then the same records under a new "
+	    "path id: BUILD_FAIL in %.2f s; first path kept, link up",
+	    p2->t_answer - p2->t_sent);
+}
+
+/* A BUILD of a real path whose body is delta bytes off its size: it
+ * fails link_msg_decode(), so the node must close the link. */
+static int
+evil_build_size(struct evil *e, int delta, const char *what)
+{
+	static uint8_t records[ONION_BUILD_BYTES], frame[LINK_FRAME1_BYTES];
+	static uint8_t body[LINK_BUILD_BYTES + 1];
+	struct evil_path *p;
+	size_t n, len = (size_t)((int)LINK_BUILD_BYTES + delta);
+	const char *why;
+	double t0;
+
+	if (evil_path_up(e, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	if ((p = evil_path_new(e, false)) == NULL ||
+	    evil_path_make(p, e->onion_pk, records) != 0)
+		return evil_verdict(false, "internal: cannot make a BUILD");
+	wire_put_u64(body, p->id);
+	memcpy(body + LINK_PATH_ID_BYTES, records, sizeof(records));
+	body[LINK_BUILD_BYTES] = 0;
+	if (link_frame_seal(&e->keys, LINK_MSG_BUILD, body, len, frame,
+	    sizeof(frame), &n) != 0 || !evil_selfcheck(e, frame, n,
+	    e->keys.send_ctr - 1, LINK_EFORMAT))
+		return evil_verdict(false, "internal: %s decodes", what);
+	t0 = evil_now();
+	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_send_all(e, frame, n,
+	    t0 + 5.0), what);
+}
+
+static int
+evil_buildshort(struct evil *e, const char *arg)
+{
+	(void)arg;
+	return evil_build_size(e, -1, "a BUILD body one byte short");
+}
+
+static int
+evil_buildlong(struct evil *e, const char *arg)
+{
+	(void)arg;
+	return evil_build_size(e, 1, "a BUILD body one byte long");
+}
+
+/* A valid BUILD whose path id has the node's bit 63: close. */
+static int
+evil_buildside(struct evil *e, const char *arg)
+{
+	static uint8_t records[ONION_BUILD_BYTES];
+	struct evil_path *p;
+	const char *why;
+	double t0;
+
+	(void)arg;
+	if (evil_path_up(e, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	if ((p = evil_path_new(e, true)) == NULL ||
+	    evil_path_make(p, e->onion_pk, records) != 0)
+		return evil_verdict(false, "internal: cannot make a BUILD");
+	t0 = evil_now();
+	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_build_send(e, p->id,
+	    records, t0 + 5.0), "a BUILD whose path id has the node's side "
+	    "of bit 63");
+}
+
+/* A path built, then a new valid BUILD under its live path id: close. */
+static int
+evil_buildreuse(struct evil *e, const char *arg)
+{
+	static uint8_t records[ONION_BUILD_BYTES];
+	static struct evil_path q;
+	struct evil_path *p;
+	const char *why;
+	double t0;
+	int rc;
+
+	(void)arg;
+	if (evil_path_up(e, &why) != 0 ||
+	    evil_path_open(e, &p, records, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	rc = evil_path_make(&q, e->onion_pk, records);
+	sodium_memzero(&q, sizeof(q));
+	if (rc != 0)
+		return evil_verdict(false, "internal: cannot make a BUILD");
+	t0 = evil_now();
+	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_build_send(e, p->id,
+	    records, t0 + 5.0), "a second BUILD under a live path id");
+}
+
+static void
+evil_count(const struct evil_paths *ps, unsigned long *built,
+    unsigned long *refused, unsigned long *none)
+{
+	*built = *refused = *none = 0;
+	for (size_t i = 0; i < ps->n; i++) {
+		*built += ps->p[i].state == EVIL_PATH_BUILT;
+		*none += ps->p[i].state == EVIL_PATH_SENT;
+		*refused += ps->p[i].state == EVIL_PATH_REFUSED ||
+		    ps->p[i].state == EVIL_PATH_DOWN;
+	}
+}
+
+static bool
+evil_never(const struct evil *e, const void *arg)
+{
+	(void)e;
+	(void)arg;
+	return false;
+}
+
+/* Lets the time until `until` pass on a live link, reading and
+ * answering. */
+static int
+evil_path_pause(struct evil *e, double until)
+{
+	int rc = evil_path_wait(e, evil_never, NULL, until);
+
+	return rc == EVIL_IO_TIMEOUT ? EVIL_IO_OK : rc;
+}
+
+/* A BUILD of a new valid path, its answer awaited: EVIL_IO_OK with the
+ * path in *out (BUILT or BUILD_FAIL), or why not. */
+static int
+evil_build_new(struct evil *e, struct evil_path **out)
+{
+	static uint8_t records[ONION_BUILD_BYTES];
+	int rc;
+
+	e->why_bad = "internal: cannot make a BUILD";
+	if ((*out = evil_path_new(e, false)) == NULL ||
+	    evil_path_make(*out, e->onion_pk, records) != 0)
+		return EVIL_IO_BAD;
+	rc = evil_build_once(e, *out, records);
+	return rc == EVIL_IO_OK && (*out)->state == EVIL_PATH_SENT ?
+	    EVIL_IO_TIMEOUT : rc;
+}
+
+/*
+ * Up to EVIL_PATH_BOUND paths through us, BUILDs paced under the node's
+ * rate bound (halving the pace at each BUILD_FAIL on the way), within
+ * 60 s. EVIL_IO_OK with *refused the BUILD_FAILs met, or why not.
+ */
+static int
+evil_build_fill(struct evil *e, double *rate, unsigned long *refused)
+{
+	unsigned long built, none, r;
+	double t0 = evil_now(), next = t0;
+	struct evil_path *p;
+	int rc = EVIL_IO_OK;
+
+	*refused = 0;
+	evil_count(e->paths, &built, &r, &none);
+	while (built < EVIL_PATH_BOUND && rc == EVIL_IO_OK &&
+	    evil_now() < t0 + 60.0 &&
+	    e->paths->n < EVIL_PATHS_MAX - EVIL_BOUND_EXTRA) {
+		rc = evil_build_new(e, &p);
+		if (rc == EVIL_IO_OK && p->state == EVIL_PATH_BUILT) {
+			built++;
+		} else if (rc == EVIL_IO_OK) {
+			(*refused)++;
+			*rate = *rate / 2 < 2 ? 2 : *rate / 2;
+		}
+		next += 1 / *rate;
+		if (rc == EVIL_IO_OK)
+			rc = evil_path_pause(e, next);
+	}
+	return rc;
+}
+
+/* EVIL_BOUND_EXTRA BUILDs, 0.5 s apart (no rate bound refuses them):
+ * how many got BUILT, or -1 with *why. */
+static long
+evil_build_past(struct evil *e, const char **why)
+{
+	struct evil_path *p;
+	long built = 0;
+	int rc = EVIL_IO_OK;
+
+	for (int i = 0; i < EVIL_BOUND_EXTRA && rc == EVIL_IO_OK; i++) {
+		rc = evil_path_pause(e, evil_now() + 0.5);
+		if (rc == EVIL_IO_OK)
+			rc = evil_build_new(e, &p);
+		if (rc == EVIL_IO_OK && p->state == EVIL_PATH_BUILT)
+			built++;
+	}
+	*why = rc == EVIL_IO_BAD ? e->why_bad : evil_io_str(rc);
+	return rc == EVIL_IO_OK ? built : -1;
+}
+
+/*
+ * ARG (default 300) valid BUILDs on one link at once: every one answered,
+ * at most EVIL_PATH_BOUND BUILT (a rate bound may refuse most: the node
+ * opens 16 a second from one link after a burst of 64). Then BUILDs
+ * paced under that rate until EVIL_PATH_BOUND paths are built through us,
+ * and EVIL_BOUND_EXTRA more, 0.5 s apart: BUILD_FAIL each, the bound per
+ * peer. The link then still answers a PING.
+ */
+static int
+evil_buildflood(struct evil *e, const char *arg)
+{
+	static uint8_t records[ONION_BUILD_BYTES];
+	long count = arg != NULL ? strtol(arg, NULL, 10) : 300, past;
+	unsigned long b1, f1, n1, built, refused, none, paced_refused = 0;
+	double t0, t1, tp, rate = EVIL_PACE_RATE;
+	struct evil_path *p;
+	const char *why;
+	int rc = EVIL_IO_OK;
+
+	if (count < 1 || count > EVIL_FLOOD_BUILDS)
+		return evil_verdict(false, "ARG: 1 to %d BUILDs",
+		    EVIL_FLOOD_BUILDS);
+	if (evil_path_up(e, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	t0 = evil_now();
+	for (long i = 0; i < count && rc == EVIL_IO_OK; i++) {
+		if ((p = evil_path_new(e, false)) == NULL ||
+		    evil_path_make(p, e->onion_pk, records) != 0)
+			return evil_verdict(false, "internal: cannot make a "
+			    "BUILD");
+		p->t_sent = evil_now();
+		rc = evil_build_send(e, p->id, records, t0 + 30.0);
+	}
+	if (rc == EVIL_IO_OK)
+		rc = evil_path_wait(e, evil_all_answered, NULL, t0 + 40.0);
+	t1 = evil_now() - t0;
+	evil_count(e->paths, &b1, &f1, &n1);
+	if (rc != EVIL_IO_OK || b1 > EVIL_PATH_BOUND || b1 == 0)
+		return evil_verdict(false, "%ld BUILDs at once: BUILT %lu, "
+		    "BUILD_FAIL %lu, no answer %lu (want every one answered, "
+		    "1 to %d BUILT): %s", count, b1, f1, n1, EVIL_PATH_BOUND,
+		    rc == EVIL_IO_BAD ? e->why_bad : evil_io_str(rc));
+	rc = evil_build_fill(e, &rate, &paced_refused);
+	evil_count(e->paths, &built, &refused, &none);
+	if (rc != EVIL_IO_OK || built != EVIL_PATH_BOUND)
+		return evil_verdict(false, "%ld BUILDs at once: BUILT %lu; "
+		    "then paced (down to %.0f/s): %lu paths built through us "
+		    "in all, not %d: %s", count, b1, rate, built,
+		    EVIL_PATH_BOUND, rc == EVIL_IO_OK ? "BUILD_FAIL too soon" :
+		    rc == EVIL_IO_BAD ? e->why_bad : evil_io_str(rc));
+	if ((past = evil_build_past(e, &why)) != 0)
+		return evil_verdict(false, "%d BUILDs past the bound of %d "
+		    "paths per peer, 0.5 s apart: %s", EVIL_BOUND_EXTRA,
+		    EVIL_PATH_BOUND, past < 0 ? why : "some got BUILT");
+	if (evil_path_ping(e, &tp, &why) != 0)
+		return evil_verdict(false, "with %d paths through us: %s",
+		    EVIL_PATH_BOUND, why);
+	return evil_verdict(e->paths->stray == 0 && e->paths->dup == 0,
+	    "%ld BUILDs at once: BUILT %lu, BUILD_FAIL %lu, all answered in "
+	    "%.2f s; paced at %.0f/s up to %d paths (BUILD_FAIL on the way "
+	    "%lu); %d more 0.5 s apart: BUILD_FAIL each; stray answers %lu; "
+	    "link up (PONG in %.2f s)", count, b1, f1, t1, rate,
+	    EVIL_PATH_BOUND, paced_refused, EVIL_BOUND_EXTRA,
+	    e->paths->stray + e->paths->dup, tp);
+}
+
+/* Sends cells (n of them, in the order given) on a built path p and
+ * waits EVIL_TEAR_SECS for its BUILD_FAIL; the link must then answer a
+ * PING. what says what was wrong with them. */
+static int
+evil_cells_tear(struct evil *e, struct evil_path *p, uint8_t *const *cells,
+    size_t n, const char *what)
+{
+	const char *why;
+	double t0 = evil_now(), tp;
+	int rc = EVIL_IO_OK;
+
+	for (size_t i = 0; i < n && rc == EVIL_IO_OK; i++)
+		rc = evil_cell_send(e, p->id, cells[i],
+		    ONION_CELL_SMALL_BYTES, t0 + 5.0);
+	if (rc == EVIL_IO_OK)
+		rc = evil_path_wait(e, evil_not_built, p, t0 + EVIL_TEAR_SECS);
+	if (rc == EVIL_IO_TIMEOUT)
+		return evil_verdict(false, "no BUILD_FAIL within %.0f s of %s "
+		    "(%lu cells back)", EVIL_TEAR_SECS, what, p->cells);
+	if (rc != EVIL_IO_OK)
+		return evil_verdict(false, "after %s: %s", what,
+		    rc == EVIL_IO_BAD ? e->why_bad : evil_io_str(rc));
+	if (evil_path_ping(e, &tp, &why) != 0)
+		return evil_verdict(false, "after %s and BUILD_FAIL: %s", what,
+		    why);
+	return evil_verdict(p->bad == 0, "BUILD_FAIL %.2f s after %s (%lu "
+	    "cells back before it, %lu not opening); link up (PONG in %.2f "
+	    "s)", p->t_down - t0, what, p->cells, p->bad, tp);
+}
+
+/* A REQUEST cell with one byte flipped after wrapping: the exit's digest
+ * does not match, so it must tear the path down. */
+static int
+evil_cellalter(struct evil *e, const char *arg)
+{
+	static uint8_t records[ONION_BUILD_BYTES];
+	static uint8_t cell[ONION_CELL_SMALL_BYTES];
+	uint8_t *cells[1] = { cell }, rkey[LINK_RKEY_BYTES];
+	struct evil_path *p;
+	const char *why;
+
+	(void)arg;
+	if (evil_path_up(e, &why) != 0 ||
+	    evil_path_open(e, &p, records, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	randombytes_buf(rkey, sizeof(rkey));
+	if (evil_cell_wrap(p, ONION_CMD_REQUEST, 1, rkey, sizeof(rkey), cell,
+	    sizeof(cell)) != 0 || evil_exit_sees(p, cell, sizeof(cell),
+	    false) != ONION_CELL_RECOGNIZED)
+		return evil_verdict(false, "internal: a good cell is not "
+		    "recognized");
+	cell[ONION_CELL_HEADER_BYTES + 5] ^= 0x20;	/* a key byte */
+	if (evil_exit_sees(p, cell, sizeof(cell), false) !=
+	    ONION_CELL_PASS_ON)
+		return evil_verdict(false, "internal: the altered cell is "
+		    "recognized");
+	return evil_cells_tear(e, p, cells, 1, "a cell with one byte altered");
+}
+
+/* Two REQUEST cells wrapped in order and sent in the other. */
+static int
+evil_cellorder(struct evil *e, const char *arg)
+{
+	static uint8_t records[ONION_BUILD_BYTES];
+	static uint8_t c1[ONION_CELL_SMALL_BYTES], c2[ONION_CELL_SMALL_BYTES];
+	uint8_t *cells[2] = { c2, c1 }, rkey[LINK_RKEY_BYTES];
+	struct evil_path *p;
+	const char *why;
+
+	(void)arg;
+	if (evil_path_up(e, &why) != 0 ||
+	    evil_path_open(e, &p, records, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	randombytes_buf(rkey, sizeof(rkey));
+	if (evil_cell_wrap(p, ONION_CMD_REQUEST, 1, rkey, sizeof(rkey), c1,
+	    sizeof(c1)) != 0 || evil_cell_wrap(p, ONION_CMD_REQUEST, 2, rkey,
+	    sizeof(rkey), c2, sizeof(c2)) != 0)
+		return evil_verdict(false, "internal: cannot wrap");
+	if (evil_exit_sees(p, c1, sizeof(c1), false) != ONION_CELL_RECOGNIZED ||
+	    evil_exit_sees(p, c2, sizeof(c2), false) != ONION_CELL_PASS_ON)
+		return evil_verdict(false, "internal: the second cell first is "
+		    "recognized, or the first is not");
+	return evil_cells_tear(e, p, cells, 2,
+	    "two cells sent in the wrong order");
+}
+
+/* One good REQUEST cell sent twice. */
+static int
+evil_cellreplay(struct evil *e, const char *arg)
+{
+	static uint8_t records[ONION_BUILD_BYTES];
+	static uint8_t cell[ONION_CELL_SMALL_BYTES];
+	uint8_t *cells[2] = { cell, cell }, rkey[LINK_RKEY_BYTES];
+	struct evil_path *p;
+	const char *why;
+
+	(void)arg;
+	if (evil_path_up(e, &why) != 0 ||
+	    evil_path_open(e, &p, records, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	randombytes_buf(rkey, sizeof(rkey));
+	if (evil_cell_wrap(p, ONION_CMD_REQUEST, 1, rkey, sizeof(rkey), cell,
+	    sizeof(cell)) != 0 || evil_exit_sees(p, cell, sizeof(cell),
+	    true) != ONION_CELL_RECOGNIZED || evil_exit_sees(p, cell,
+	    sizeof(cell), false) != ONION_CELL_PASS_ON)
+		return evil_verdict(false, "internal: the replayed cell is "
+		    "recognized, or the first is not");
+	return evil_cells_tear(e, p, cells, 2, "a good cell sent twice");
+}
+
+/* A CELL on a built path whose body is one byte short: it fails
+ * link_msg_decode(), so the node must close the link. */
+static int
+evil_cellshort(struct evil *e, const char *arg)
+{
+	static uint8_t records[ONION_BUILD_BYTES], frame[LINK_FRAME1_BYTES];
+	static uint8_t body[LINK_CELL_BYTES];
+	struct evil_path *p;
+	const char *why;
+	size_t n;
+	double t0;
+
+	(void)arg;
+	if (evil_path_up(e, &why) != 0 ||
+	    evil_path_open(e, &p, records, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	wire_put_u64(body, p->id);
+	randombytes_buf(body + LINK_PATH_ID_BYTES, ONION_CELL_SMALL_BYTES);
+	if (link_frame_seal(&e->keys, LINK_MSG_CELL, body, sizeof(body) - 1,
+	    frame, sizeof(frame), &n) != 0 || !evil_selfcheck(e, frame, n,
+	    e->keys.send_ctr - 1, LINK_EFORMAT))
+		return evil_verdict(false, "internal: a short CELL decodes");
+	t0 = evil_now();
+	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_send_all(e, frame, n,
+	    t0 + 5.0), "a CELL body one byte short");
+}
+
+#define EVIL_GRIND_MAX 20000
+
+/*
+ * A random block whose routing key is closer to our location than to
+ * every other peer the node named in its HELLO: the node's greedy
+ * routing sends its INSERT to us first, and we hold it (hold_inserts), so
+ * the exit's stream stays in flight however fast the rest of the network
+ * is. 0, or -1 if none was found in EVIL_GRIND_MAX tries.
+ */
+static int
+evil_block_near_us(const struct evil *e, uint8_t block[LINK_BLOCK_BYTES])
+{
+	uint8_t rkey[CHK_KEY_SIZE];
+	double us = location_of_identity(e->pk), at, d;
+	bool nearest;
+
+	for (int i = 0; i < EVIL_GRIND_MAX; i++) {
+		randombytes_buf(block, LINK_BLOCK_BYTES);
+		if (chk_block_rkey(block, rkey) != 0)
+			return -1;
+		at = location_of_rkey(rkey);
+		d = location_distance(at, us);
+		nearest = true;
+		for (size_t j = 0; j < e->node_npeers && nearest; j++)
+			nearest = memcmp(e->node_peers[j], e->pk,
+			    LINK_PUBLICKEYBYTES) == 0 || location_distance(at,
+			    location_of_identity(e->node_peers[j])) > d;
+		if (nearest)
+			return 0;
+	}
+	return -1;
+}
+
+/* One round of cellflood: a path, EVIL_FLOOD_STREAMS INSERT cells of
+ * blocks near us (made first) on as many streams, sent without waiting;
+ * the exit must tear the path down (more than 64 streams in flight). */
+static int
+evil_cellflood_round(struct evil *e, struct evil_path **out, double *took,
+    const char **why)
+{
+	static uint8_t records[ONION_BUILD_BYTES];
+	static uint8_t blocks[EVIL_FLOOD_STREAMS][LINK_BLOCK_BYTES];
+	static uint8_t cell[ONION_CELL_LARGE_BYTES];
+	static char buf[200];
+	struct evil_path *p;
+	double t0;
+	int rc = EVIL_IO_OK;
+
+	*why = "internal: no block near us in 20000 tries";
+	for (size_t i = 0; i < EVIL_FLOOD_STREAMS; i++)
+		if (evil_block_near_us(e, blocks[i]) != 0)
+			return -1;
+	if (evil_path_open(e, out, records, why) != 0)
+		return -1;
+	p = *out;
+	t0 = evil_now();
+	for (uint32_t s = 1; s <= EVIL_FLOOD_STREAMS && rc == EVIL_IO_OK;
+	    s++) {
+		*why = "internal: cannot wrap an INSERT cell";
+		if (evil_cell_wrap(p, ONION_CMD_INSERT, s, blocks[s - 1],
+		    LINK_BLOCK_BYTES, cell, sizeof(cell)) != 0)
+			return -1;
+		rc = evil_cell_send(e, p->id, cell, sizeof(cell), t0 + 30.0);
+	}
+	if (rc == EVIL_IO_OK)
+		rc = evil_path_wait(e, evil_not_built, p, t0 + 30.0);
+	*took = evil_now() - t0;
+	*why = buf;
+	if (rc == EVIL_IO_TIMEOUT)
+		snprintf(buf, sizeof(buf), "%d INSERT cells on one path: no "
+		    "BUILD_FAIL within 30 s (cells back: STORED %lu, FAIL %lu, "
+		    "other %lu, not opening %lu)", EVIL_FLOOD_STREAMS,
+		    p->cmds[ONION_CMD_STORED], p->cmds[ONION_CMD_FAIL],
+		    p->cells - p->cmds[ONION_CMD_STORED] -
+		    p->cmds[ONION_CMD_FAIL], p->bad);
+	else if (rc != EVIL_IO_OK)
+		snprintf(buf, sizeof(buf), "during %d INSERT cells on one "
+		    "path: %s", EVIL_FLOOD_STREAMS, rc == EVIL_IO_BAD ?
+		    e->why_bad : evil_io_str(rc));
+	else if (p->bad > 0)
+		snprintf(buf, sizeof(buf), "%lu cells back on the flooded path "
+		    "do not open or parse", p->bad);
+	else
+		return 0;
+	return -1;
+}
+
+/*
+ * ARG rounds (default 3) of cellflood_round on one link; the link must
+ * then still answer a PING. hostile.sh checks the node's peak RSS.
+ */
+static int
+evil_cellflood(struct evil *e, const char *arg)
+{
+	long rounds = arg != NULL ? strtol(arg, NULL, 10) : 3;
+	unsigned long stored = 0, failed = 0, late = 0;
+	double took, worst = 0, tp;
+	struct evil_path *p;
+	const char *why;
+
+	if (rounds < 1 || rounds > EVIL_FLOOD_ROUNDS)
+		return evil_verdict(false, "ARG: 1 to %d rounds",
+		    EVIL_FLOOD_ROUNDS);
+	if (evil_path_up(e, &why) != 0)
+		return evil_verdict(false, "%s", why);
+	e->hold_inserts = true;
+	for (long r = 0; r < rounds; r++) {
+		if (evil_cellflood_round(e, &p, &took, &why) != 0)
+			return evil_verdict(false, "round %ld: %s", r + 1, why);
+		stored += p->cmds[ONION_CMD_STORED];
+		failed += p->cmds[ONION_CMD_FAIL];
+		worst = took > worst ? took : worst;
+	}
+	if (evil_path_ping(e, &tp, &why) != 0)
+		return evil_verdict(false, "after the floods: %s", why);
+	for (size_t i = 0; i < e->paths->n; i++)
+		late += e->paths->p[i].late;
+	return evil_verdict(true, "%ld paths of %d INSERT cells each: each "
+	    "torn down (BUILD_FAIL within %.2f s of its first cell); before "
+	    "that STORED %lu, FAIL %lu; cells after BUILD_FAIL %lu; INSERTs "
+	    "the node routed to us (held) %lu; link up (PONG in %.2f s)",
+	    rounds, EVIL_FLOOD_STREAMS, worst, stored, failed, late,
+	    e->got[LINK_MSG_INSERT], tp);
+}
+
 /* ---- the table and main ---- */
 
 static const struct evil_scenario {
@@ -1622,6 +2984,19 @@ static const struct evil_scenario {
 	{ "hold", evil_hold },
 	{ "probe", evil_probe },
 	{ "poison", evil_poison },
+	{ "path", evil_path },
+	{ "buildforged", evil_buildforged },
+	{ "buildreplay", evil_buildreplay },
+	{ "buildshort", evil_buildshort },
+	{ "buildlong", evil_buildlong },
+	{ "buildside", evil_buildside },
+	{ "buildreuse", evil_buildreuse },
+	{ "buildflood", evil_buildflood },
+	{ "cellalter", evil_cellalter },
+	{ "cellorder", evil_cellorder },
+	{ "cellreplay", evil_cellreplay },
+	{ "cellshort", evil_cellshort },
+	{ "cellflood", evil_cellflood },
 };
 
 /* evil_peer rkey URI: the routing key of the URI's root, in hex. */
@@ -1691,5 +3066,7 @@ main(int argc, char **argv)
 		close(ev.fd);
 	link_keys_wipe(&ev.keys);
 	sodium_memzero(ev.sk, sizeof(ev.sk));
+	if (ev.paths != NULL)
+		sodium_memzero(ev.paths, sizeof(*ev.paths));
 	return rc;
 }

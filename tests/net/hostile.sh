@@ -1,11 +1,13 @@
 #!/bin/bash
 # hostile.sh - a node under a hostile peer (tests/net/evil_peer.c): broken
 # handshakes, bad frames, a flood, a peer that never reads and blocks that
-# do not match. Each must cost the peer its link and nothing more: the
-# node keeps running, keeps its good peer, serves a document through it
-# and stays under 256 MiB (SPEC "Errors and bad input"). Then what a
-# node must not serve: its own documents to a prober, an old held block
-# to a peer that reused the block's insert id.
+# do not match, and onion paths with the node as their exit built,
+# replayed, flooded and broken (docs/onion.md). Each must cost the peer
+# its link or its path and nothing more: the node keeps running, keeps
+# its good peer, serves a document through it and stays under 256 MiB
+# (SPEC "Errors and bad input"). Then what a node must not serve: its
+# own documents to a prober, an old held block to a peer that reused the
+# block's insert id.
 . "$(dirname "$0")/lib.sh"
 
 TOP=${TOP_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -57,6 +59,20 @@ wait_for() {
 
 at_least_one_peer() { [ "$(npeers "$1")" -ge 1 ]; }
 
+# relayed DIR: relayed_paths in the status of the node in DIR ("none" if
+# it has no such field, -1 if no answer).
+relayed() {
+	"$UMBRA" status --datadir "$1" --json 2>/dev/null | python3 -c '
+import json, sys
+print(json.load(sys.stdin).get("relayed_paths", "none"))' 2>/dev/null ||
+	    echo -1
+}
+no_relayed_paths() { [ "$(relayed "$1")" = 0 ]; }
+
+# log_mark, then log_since: the lines A logged in between.
+log_mark() { MARK=$(wc -l < "$A.log"); }
+log_since() { tail -n +$((MARK + 1)) "$A.log"; }
+
 # evil NAME SCENARIO [ARG]: runs one scenario against A; exit 0 expected.
 evil() {
 	local name=$1
@@ -77,8 +93,8 @@ through_a() {
 	PIDS="$PIDS $pid"
 	for _ in $(seq 70); do
 		kill -0 "$pid" 2>/dev/null || break
-		timeout 15 "$UMBRA" get --datadir "$B" "$MISSING" \
-		    > /dev/null 2>&1
+		timeout 15 "$UMBRA" get --datadir "$B" "${DIRECT[@]}" \
+		    "$MISSING" > /dev/null 2>&1
 		sleep 1
 	done
 	stop_pid "$pid"
@@ -102,8 +118,9 @@ ID_B=$(identity "$B")
 head -c $((1024 * 1024)) /dev/urandom > "$TMP/doc"
 # Put at B: its insert leaves the blocks in A's cache, which A serves to
 # peers (a node never serves its own documents: that would name it as
-# their author to any neighbour that asks).
-URI=$("$UMBRA" put --datadir "$B" "$TMP/doc" 2>/dev/null)
+# their author to any neighbour that asks). Two nodes build no onion
+# path: the put and the gets go straight ("${DIRECT[@]}", lib.sh).
+URI=$("$UMBRA" put --datadir "$B" "${DIRECT[@]}" "$TMP/doc" 2>/dev/null)
 RKEY=$("$EVIL" rkey "$URI")
 [ ${#RKEY} -eq 64 ]; ok $? "a 1 MiB document put at B, cached at A; its routing key ($RKEY)"
 # One character of the routing key changed: a valid URI of nothing.
@@ -152,12 +169,64 @@ grep -h '^FAIL' "$TMP"/noread.* | sed 's/^/# /'
 [ $bad -eq 0 ]; ok $? "31 peers at once that never read: each closed"
 evil "a good peer still gets PONG for PING after all that" ping
 
+# ---- onion paths, A their exit (docs/onion.md) ----
+# The evil peer is the origin of 1-hop paths: A's onion key from its
+# RELAYS, BUILDs and cells made by crypto/onion.c, every cell meant to
+# break the chain checked first against the exit's state (we hold its
+# keys). A routes the exit's streams through B and the evil peer, which
+# answers DNF or RNF (cellflood holds the INSERTs, so that more than 64
+# streams are in flight at once).
+evil "a path with A as exit: BUILT; a REQUEST for a key nobody has: a FAIL cell that opens and parses; a cell for an unknown path id ignored" \
+    path
+log_mark
+evil "BUILDs whose records do not open (another onion key, random bytes): BUILD_FAIL each, link up" \
+    buildforged
+log_since | grep -qi 'path.*\(ended\|refused\)'
+ok $? "A logs the BUILDs that do not open"
+evil "a path's BUILD replayed under a new path id: BUILD_FAIL, link up" \
+    buildreplay
+evil "a BUILD body one byte short: closed" buildshort
+evil "a BUILD body one byte long: closed" buildlong
+evil "a BUILD whose path id has A's side of bit 63: closed" buildside
+evil "a BUILD under a path id live on the link: closed" buildreuse
+evil "300 BUILDs at once, each answered; then paced: 256 paths through one peer at most, BUILD_FAIL past them, the link up" \
+    buildflood 300
+"$UMBRA" status --datadir "$A" > /dev/null 2>&1
+ok $? "A's status answers after the flood of BUILDs"
+if [ "$(relayed "$A")" = none ]; then
+	skip "A's relayed_paths back to 0 once the flooding link is gone" \
+	    "status --json has no relayed_paths"
+else
+	wait_for 10 no_relayed_paths "$A"
+	ok $? "A's relayed_paths back to 0 within 10 s of the flooding link's end ($(relayed "$A"))"
+fi
+for s in cellalter cellorder cellreplay; do
+	log_mark
+	case $s in
+	cellalter) what="a cell with one byte altered" ;;
+	cellorder) what="two cells sent in the wrong order" ;;
+	cellreplay) what="a cell sent twice" ;;
+	esac
+	evil "$what: BUILD_FAIL for its path, the link up" $s
+	log_since | grep -qi 'path.*ended'
+	ok $? "A logs the path it tore down after $what"
+done
+evil "a CELL body one byte short: closed" cellshort
+evil "3 paths with 100 INSERT cells each (over 64 streams): each torn down, the link up" \
+    cellflood 3
+hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$PID_A/status")
+diag "A's peak RSS after the floods of cells: $((${hwm:-0} / 1024)) MiB"
+[ "${hwm:-999999999}" -lt $((LIMIT_MIB * 1024)) ]
+ok $? "A's peak RSS after the floods of cells is under $LIMIT_MIB MiB"
+evil "a good peer still gets PONG for PING after the paths" ping
+
 # ---- A afterwards ----
 kill -0 "$PID_A" 2>/dev/null; ok $? "A is still running"
 "$UMBRA" status --datadir "$A" > /dev/null 2>&1
 ok $? "A's status still answers"
 wait_for 10 has_peer "$A" "$ID_B"; ok $? "A still has B as a peer"
-timeout 60 "$UMBRA" get --datadir "$A" "$URI" > "$TMP/got" 2>/dev/null &&
+timeout 60 "$UMBRA" get --datadir "$A" "${DIRECT[@]}" "$URI" > "$TMP/got" \
+    2>/dev/null &&
     cmp -s "$TMP/doc" "$TMP/got"
 ok $? "get at A of B's 1 MiB document: the same bytes"
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$PID_A/status")
