@@ -584,6 +584,12 @@ paths_maintain(struct paths *ps, double now)
 
 	for (pa = ps->paths; pa != NULL; pa = next) {
 		next = pa->next_l;
+		if (pa->state == PATH_LINKING && !peers_dialing(
+		    ps->node->peers, pa->relay[0].identity, pa->relay[0].family,
+		    pa->relay[0].addr, pa->relay[0].port)) {
+			paths_path_end(pa, NULL, "cannot link to its first relay");
+			continue;
+		}
 		if (pa->state != PATH_READY && now - pa->started >=
 		    PATHS_BUILD_WAIT) {
 			paths_path_end(pa, NULL, "not built in time");

@@ -2180,6 +2180,21 @@ peers_dial_path(struct peers *ps, const uint8_t pk[LINK_PUBLICKEYBYTES],
 	return 0;
 }
 
+bool
+peers_dialing(const struct peers *ps, const uint8_t pk[LINK_PUBLICKEYBYTES],
+    uint8_t family, const uint8_t ip[16], uint16_t port)
+{
+	char addr[PEERS_ADDR_MAX];
+
+	peers_format_ip(family, ip, port, addr, sizeof(addr));
+	for (const struct peer *p = ps->links; p != NULL; p = p->next)
+		if (!p->closing && !p->inbound && p->state != PEER_UP &&
+		    ((p->pinned && memcmp(p->pin, pk, sizeof(p->pin)) == 0) ||
+		    strcmp(p->dialed, addr) == 0))
+			return true;
+	return false;
+}
+
 void
 peer_path_hold(struct peer *p)
 {

@@ -131,6 +131,11 @@ struct peer *peers_find(struct peers *ps,
  * links, a bad address: logged). */
 int peers_dial_path(struct peers *ps, const uint8_t pk[LINK_PUBLICKEYBYTES],
     uint8_t family, const uint8_t ip[16], uint16_t port);
+/* Whether a link to pk (at ip and port, as for peers_dial_path) is being
+ * dialed: not up yet, not failed. */
+bool peers_dialing(const struct peers *ps,
+    const uint8_t pk[LINK_PUBLICKEYBYTES], uint8_t family,
+    const uint8_t ip[16], uint16_t port);
 /* A path starts or stops using p: a path link with none left is closed
  * after PEERS_PATH_IDLE s. */
 void peer_path_hold(struct peer *p);

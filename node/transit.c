@@ -592,7 +592,11 @@ transit_on_sweep(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (tp = t->paths; tp != NULL; tp = next) {
 		next = tp->next_l;
-		if (tp->state != TRANSIT_OPEN &&
+		if (tp->state == TRANSIT_LINKING && !peers_dialing(t->node->peers,
+		    tp->instr.next_id, tp->instr.family, tp->instr.addr,
+		    tp->instr.port))
+			transit_end(tp, NULL, "cannot link to the next hop");
+		else if (tp->state != TRANSIT_OPEN &&
 		    now - tp->started >= TRANSIT_BUILD_WAIT)
 			transit_end(tp, NULL, "the next hop did not answer");
 		else if (tp->state == TRANSIT_OPEN && tp->nstreams == 0 &&

@@ -24,7 +24,8 @@
  * s in all (token buckets); past that, BUILD_FAIL without opening. A record that does not open or a replayed one:
  * BUILD_FAIL. A path id that is not the sender's to choose, or one
  * already live on the link: the link is dropped. A path whose next hop
- * does not link or answer within TRANSIT_BUILD_WAIT s, a cell the exit
+ * cannot be linked (seen within a second) or does not answer within
+ * TRANSIT_BUILD_WAIT s, a cell the exit
  * cannot recognize (altered, replayed, reordered: the layers' counters
  * and the digest no longer agree), a malformed cell, more than
  * TRANSIT_STREAMS_MAX streams in flight at the exit, or a link whose send
