@@ -245,28 +245,6 @@ transit_link_bucket(struct transit *t, const struct peer *p, double now)
 	return &l->bucket;
 }
 
-/* Whether p may have a BUILD opened now; logs a refusal (at most every
- * 10 s, so a flood does not flood the log). */
-static bool
-transit_may_open(struct transit *t, const struct peer *p)
-{
-	double now = util_now();
-	struct transit_bucket *b = transit_link_bucket(t, p, now);
-	const char *why = NULL;
-
-	if (b == NULL || !transit_bucket_take(b, TRANSIT_BUILD_RATE,
-	    TRANSIT_BUILD_BURST, now))
-		why = "too many BUILDs from that peer";
-	else if (!transit_bucket_take(&t->all, TRANSIT_OPEN_RATE,
-	    TRANSIT_OPEN_BURST, now))
-		why = "too many BUILDs in all";
-	if (why != NULL && now - t->last_limited >= 10) {
-		log_info("path: BUILD from %s refused: %s", peer_name(p), why);
-		t->last_limited = now;
-	}
-	return why == NULL;
-}
-
 static size_t
 transit_built_by(const struct transit *t, const struct peer *p)
 {
@@ -277,6 +255,33 @@ transit_built_by(const struct transit *t, const struct peer *p)
 		if (tp->prev == p)
 			n++;
 	return n;
+}
+
+/* Whether a BUILD from p may be opened now: the path bounds, then the
+ * rates. A refusal is logged at most every 10 s, so that a flood does
+ * not flood the log. */
+static bool
+transit_may_open(struct transit *t, const struct peer *p)
+{
+	double now = util_now();
+	struct transit_bucket *b = transit_link_bucket(t, p, now);
+	const char *why = NULL;
+
+	if (t->count >= TRANSIT_MAX)
+		why = "relaying as many paths as we can";
+	else if (transit_built_by(t, p) >= TRANSIT_PER_PEER)
+		why = "too many paths from that peer";
+	else if (b == NULL || !transit_bucket_take(b, TRANSIT_BUILD_RATE,
+	    TRANSIT_BUILD_BURST, now))
+		why = "too many BUILDs from that peer";
+	else if (!transit_bucket_take(&t->all, TRANSIT_OPEN_RATE,
+	    TRANSIT_OPEN_BURST, now))
+		why = "too many BUILDs in all";
+	if (why != NULL && now - t->last_limited >= 10) {
+		log_info("path: BUILD from %s refused: %s", peer_name(p), why);
+		t->last_limited = now;
+	}
+	return why == NULL;
 }
 
 /* A BUILD from p that we take: checked ids, a record that opened. */
@@ -343,14 +348,6 @@ transit_build(struct transit *t, struct peer *p, const struct link_msg *m)
 	}
 	if (pathtab_find(node->pathtab, peer_handle(p), id, &kind) != NULL) {
 		peers_drop(p, "BUILD with a path id already in use");
-		return;
-	}
-	if (t->count >= TRANSIT_MAX || transit_built_by(t, p) >=
-	    TRANSIT_PER_PEER) {
-		log_info("path: BUILD from %s refused: %s", peer_name(p),
-		    t->count >= TRANSIT_MAX ? "relaying as many paths as we "
-		    "can" : "too many paths from that peer");
-		transit_send_id(p, LINK_MSG_BUILD_FAIL, id);
 		return;
 	}
 	if (!transit_may_open(t, p) ||

@@ -1,7 +1,8 @@
 /*
  * fuzz_params.c - the HTTP API parameter parsers (node/params.h) on
  * arbitrary bytes: the query values of a put and the path of a get.
- * The input is split at its first 0xff byte: name, then hops.
+ * The input is split at its first 0xff byte: name (or hops), then hops
+ * (or no_anonymity).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,10 +29,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (a == NULL)
 		abort();
 	if (params_parse_put(a, b, &pp, &why) == 0 &&
-	    (pp.hops < 1 || pp.hops > PARAMS_HOPS_MAX ||
+	    (pp.hops < 0 || pp.hops > PARAMS_HOPS_MAX ||
 	    strlen(pp.name) > URI_NAME_MAX))
 		abort();
-	if (params_parse_hops(a, &hops) == 0 && (hops < 0 || hops > 8))
+	if (params_parse_hops(a, &hops) == 0 && (hops < 0 || hops > 8 ||
+	    (params_check_hops(hops, b, &why) == 0) != (hops > 0 ||
+	    (b != NULL && strcmp(b, "1") == 0))))
 		abort();
 	if (params_decode(a, strlen(a), out, sizeof(out), &n) == 0 &&
 	    (n >= sizeof(out) || out[n] != '\0'))
