@@ -91,7 +91,7 @@
 #define LINK_RKEY_BYTES 32
 #define LINK_HELLO_MAX_PEERS 32
 #define LINK_PEERS_MAX 255
-/* Onion paths (issue 5; the node does not use them yet). */
+/* Onion paths (docs/onion.md). */
 #define LINK_PATH_ID_BYTES ONION_PATH_ID_BYTES			/* 8 */
 #define LINK_RELAYS_MAX 12	/* 1 + 12 x 155 = 1861: a class-1 frame */
 #define LINK_RELAYS_MAX_BYTES (1 + LINK_RELAYS_MAX * ONION_DESC_BYTES)
@@ -249,7 +249,7 @@ enum link_msg_type {
 	LINK_MSG_ACCEPTED = 15,
 	LINK_MSG_INSERT = 20,
 	LINK_MSG_INSERT_OK = 21,
-	/* Onion paths (docs/onion.md); the node does not use them yet. */
+	/* Onion paths (docs/onion.md). */
 	LINK_MSG_RELAYS = 5,
 	LINK_MSG_BUILD = 30,
 	LINK_MSG_BUILT = 31,
