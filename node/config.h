@@ -23,7 +23,9 @@
 #define CONFIG_DEFAULT_STORE_SIZE (1ULL << 30)
 #define CONFIG_MIN_STORE_SIZE (1ULL << 20)
 #define CONFIG_DEFAULT_MAX_LINKS 32	/* peer links up at a time */
-#define CONFIG_MAX_LINKS 256
+/* --max-peers at most: routing takes ROUTE_PEERS_MAX (256) links, and 64
+ * of those are kept for path links (node/peers.h). */
+#define CONFIG_MAX_LINKS 192
 
 struct config_peer {
 	char *addr;		/* HOST:PORT */

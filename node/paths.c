@@ -554,8 +554,19 @@ paths_pick(struct paths *ps, const struct paths_op *op)
 	return best != NULL ? best : coming ? NULL : avoided;
 }
 
-/* Waiting operations onto paths; those that waited too long, or have no
- * hope (no link at all), fail. */
+static bool
+paths_have_ready(const struct paths *ps, unsigned hops)
+{
+	for (const struct path *pa = ps->paths; pa != NULL; pa = pa->next_l)
+		if (pa->hops == hops && pa->state == PATH_READY &&
+		    !pa->retiring)
+			return true;
+	return false;
+}
+
+/* Waiting operations onto paths. One waits for room on a path as long as
+ * it takes (streams end within PATHS_OP_LIFETIME), but for a path to
+ * exist at most PATHS_WAIT s, and not at all with no link. */
 static void
 paths_dispatch(struct paths *ps, double now)
 {
@@ -570,7 +581,9 @@ paths_dispatch(struct paths *ps, double now)
 		if ((pa = paths_pick(ps, op)) != NULL &&
 		    paths_op_send(ps, pa, op) == 0)
 			continue;
-		if (!linked || now - op->queued >= PATHS_WAIT)
+		if (paths_have_ready(ps, op->hops))
+			op->queued = now;
+		else if (!linked || now - op->queued >= PATHS_WAIT)
 			paths_op_finish(ps, op, ROUTE_STATUS_RNF);
 	}
 }

@@ -21,8 +21,9 @@
  *
  * Flow control: at most PATHS_WINDOW requests and PATHS_WINDOW inserts in
  * flight on a path (the exit refuses more than twice that); the rest
- * wait. An operation waits at most PATHS_WAIT s for a path (at once it
- * fails if the node has no link), and PATHS_OP_LIFETIME s for its answer
+ * wait for room. An operation waits at most PATHS_WAIT s for a path to
+ * exist (at once it fails if the node has no link), and
+ * PATHS_OP_LIFETIME s for its answer
  * (longer than the exit's own routing bound, so the exit has always
  * finished a stream whose slot is used again). A stream that gets no
  * answer in that time fails, and its path ends: a relay on it drops

@@ -773,7 +773,10 @@ peer_send_hello(struct peer *p)
 	for (o = p->ps->links; o != NULL; o = o->next) {
 		if (m.hello.npeers == LINK_HELLO_MAX_PEERS)
 			break;
-		if (o != p && o->state == PEER_UP && !o->closing)
+		/* Not path links: our neighbours would learn the first
+		 * relays of our paths. */
+		if (o != p && o->state == PEER_UP && !o->closing &&
+		    !o->path_link)
 			memcpy(m.hello.peers[m.hello.npeers++], o->pk,
 			    LINK_PUBLICKEYBYTES);
 	}
@@ -804,7 +807,7 @@ peer_send_peers(struct peer *p)
 	for (o = p->ps->links; o != NULL && m.peers.n < PEERS_SHARE_MAX;
 	    o = o->next) {
 		if (o == p || o->state != PEER_UP || o->closing ||
-		    o->listen_port == 0)
+		    o->listen_port == 0 || o->path_link)
 			continue;
 		e = &m.peers.peers[m.peers.n];
 		e->family = (uint8_t)peers_sa_ip(&o->remote, e->addr);
@@ -860,7 +863,7 @@ peer_set_up(struct peer *p)
 		++ps->last_handle;
 	p->handle = ps->last_handle;
 	p->last_recv = p->last_send = p->last_write = now;
-	if (!p->inbound)
+	if (!p->inbound && !p->path_link)
 		peers_note(ps, p->dialed, p->pk);
 	log_info("link up: %s at %s (%s%s), %zu peers", p->name, p->addr,
 	    p->inbound ? "inbound" : "outbound", p->path_link ? ", for paths" :
@@ -1868,7 +1871,8 @@ peers_save(struct peers *ps)
 	if (buf == NULL)
 		return;
 	for (struct peer *p = ps->links; p != NULL; p = p->next)
-		if (p->state == PEER_UP && !p->closing && p->listen_port != 0)
+		if (p->state == PEER_UP && !p->closing && p->listen_port != 0 &&
+		    !p->path_link)
 			peers_add_line(buf, cap, &len, &lines, p->addr, p->pk);
 	for (size_t i = 0; i < ps->nknown; i++)
 		if (ps->known[i].has_pk && !peers_pk_up(ps, ps->known[i].pk))
@@ -2160,8 +2164,10 @@ peers_dial_path(struct peers *ps, const uint8_t pk[LINK_PUBLICKEYBYTES],
 		if (p->closing || p->inbound)
 			continue;
 		if (p->state != PEER_UP && (strcmp(p->dialed, addr) == 0 ||
-		    (p->pinned && memcmp(p->pin, pk, sizeof(p->pin)) == 0)))
+		    (p->pinned && memcmp(p->pin, pk, sizeof(p->pin)) == 0))) {
+			p->path_link = true;	/* so it comes up if full */
 			return 0;	/* on its way */
+		}
 		if (p->path_link && p->state != PEER_UP)
 			dialing++;
 	}

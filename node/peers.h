@@ -26,8 +26,10 @@
  * max_peers links are up; a node full of links that is dialed keeps the
  * refused link if its first path message is a BUILD. Path links count
  * apart from max_peers (at most PEERS_PATH_LINKS_MAX) and are closed once
- * no path has used them (peer_path_hold/release) for PEERS_PATH_IDLE s;
- * otherwise they are links like any other.
+ * no path has used them (peer_path_hold/release) for PEERS_PATH_IDLE s.
+ * They carry routing like any other link, but are never named to other
+ * peers (HELLO, PEERS) nor saved in DIR/peers: that would tell our
+ * neighbours the first relays of our paths.
  *
  * Bad input closes the one link it came on, with a log line: a failed
  * handshake, a frame that does not open (truncated, oversized, replayed,

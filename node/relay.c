@@ -74,7 +74,7 @@ struct relay {
 	struct relay_item *oldest, *newest;
 	struct relay_item *done_head, *done_tail;
 	size_t held;				/* items with a block */
-	struct relay_link links[CONFIG_MAX_LINKS];
+	struct relay_link links[ROUTE_PEERS_MAX];
 	size_t nlinks;
 	struct relay_keep keep[2];
 	int fill;				/* keep[fill] fills */
@@ -766,7 +766,7 @@ relay_peer_up(struct relay *r, struct peer *p)
 	bool dec_min = randombytes_uniform(4) == 0;
 	int rc;
 
-	if (r->nlinks == CONFIG_MAX_LINKS) {
+	if (r->nlinks == ROUTE_PEERS_MAX) {
 		peers_drop(p, "routing has no room for this peer");
 		return;
 	}
@@ -877,6 +877,12 @@ relay_cancel(struct relay *r, uint64_t id)
 	/* While fn runs, its caller frees the item after it. */
 	if (it != NULL && it->local && !it->calling)
 		relay_item_free(r, it);
+}
+
+size_t
+relay_held_count(const struct relay *r)
+{
+	return r->held;
 }
 
 uint32_t

@@ -97,6 +97,8 @@ void relay_cancel(struct relay *r, uint64_t id);
 uint32_t relay_first_hop(const struct relay *r, uint64_t id);
 
 const struct relay_counters *relay_counters(const struct relay *r);
+/* Insert blocks held now (at most RELAY_HELD_MAX from peers). */
+size_t relay_held_count(const struct relay *r);
 /* Ids in the routing table, for status. */
 size_t relay_table_count(const struct relay *r);
 

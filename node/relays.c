@@ -281,7 +281,7 @@ relays_seen_add(const struct relays *r, struct relays_key *k,
 			return 0;
 		}
 	}
-	return -1;	/* not reached: the set is never over half full */
+	return -1;	/* not reached: a set is never over half full */
 }
 
 int
@@ -294,6 +294,13 @@ relays_open_build(struct relays *r, uint8_t msg[ONION_BUILD_BYTES],
 	int rc = ONION_EAUTH, seen;
 
 	memcpy(e, msg, sizeof(e));
+	/* The previous key's set is bounded too: full, the key goes early
+	 * (BUILDs for it then fail to open, as they would a day later). */
+	if (r->prev.have && r->prev.seen.n >= r->replay_max) {
+		log_info("%zu builds under the previous onion key: dropping it",
+		    r->replay_max);
+		relays_key_wipe(&r->prev);
+	}
 	for (int i = 0; i < 2 && rc != ONION_OK; i++)
 		if (k[i]->have && (rc = onion_build_open(k[i]->sk, msg, instr,
 		    keys)) == ONION_OK) {

@@ -108,8 +108,9 @@ int relays_onion_secret(const struct relays *r,
 /* Opens record 0 of a BUILD (onion_build_open()) with the current onion
  * key, else the previous one; a BUILD whose ephemeral key either key
  * already opened is refused, RELAYS_REPLAY: each key remembers those it
- * opened (RELAYS_REPLAY_MAX; past that the keys rotate, at now and mono,
- * so the set stays bounded). 0 with *instr and *keys filled and msg
+ * opened, at most RELAYS_REPLAY_MAX (the current key's set full: the keys
+ * rotate, at now and mono; the previous key's: it is dropped), so the
+ * sets stay bounded. 0 with *instr and *keys filled and msg
  * rewritten for the next hop, or a negative ONION_E* code, RELAYS_REPLAY
  * or RELAYS_NOMEM; on failure keys hold nothing. */
 int relays_open_build(struct relays *r, uint8_t msg[ONION_BUILD_BYTES],

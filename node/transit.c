@@ -52,10 +52,11 @@ struct transit_bucket {
 	double tokens, last;
 };
 
-/* Per link: its bucket. */
+/* Per link: its bucket, and the exit's streams of paths from it. */
 struct transit_link {
 	uint32_t handle;
 	struct transit_bucket bucket;
+	unsigned streams;
 };
 
 struct transit {
@@ -112,16 +113,46 @@ transit_send_cell(struct peer *p, uint64_t id, const uint8_t *payload,
 	return peers_send(p, &m);
 }
 
+/* The record of link p, made (with a full bucket) at its first use;
+ * NULL if out of memory. */
+static struct transit_link *
+transit_link_of(struct transit *t, const struct peer *p)
+{
+	uint32_t h = peer_handle(p);
+	struct transit_link *l;
+
+	for (size_t i = 0; i < t->nlinks; i++)
+		if (t->links[i].handle == h)
+			return &t->links[i];
+	if (t->nlinks == t->caplinks) {
+		size_t cap = t->caplinks ? 2 * t->caplinks : 16;
+
+		if ((l = realloc(t->links, cap * sizeof(*l))) == NULL)
+			return NULL;
+		t->links = l;
+		t->caplinks = cap;
+	}
+	l = &t->links[t->nlinks++];
+	memset(l, 0, sizeof(*l));
+	l->handle = h;
+	l->bucket.tokens = TRANSIT_BUILD_BURST;
+	l->bucket.last = util_now();
+	return l;
+}
+
 static void
 transit_stream_free(struct transit_path *tp, struct transit_stream *s)
 {
 	struct transit_stream **pp = &tp->streams;
+	struct transit_link *l = transit_link_of(tp->t, tp->prev);
 
 	while (*pp != NULL && *pp != s)
 		pp = &(*pp)->next;
 	if (*pp == s) {
 		*pp = s->next;
 		tp->nstreams--;
+		if (l != NULL && l->streams > 0)
+			l->streams--;
 	}
 	free(s);
 }
@@ -220,31 +251,6 @@ transit_bucket_take(struct transit_bucket *b, double rate, double burst,
 	return true;
 }
 
-/* p's bucket, made full at its first BUILD; NULL if out of memory. */
-static struct transit_bucket *
-transit_link_bucket(struct transit *t, const struct peer *p, double now)
-{
-	uint32_t h = peer_handle(p);
-	struct transit_link *l;
-
-	for (size_t i = 0; i < t->nlinks; i++)
-		if (t->links[i].handle == h)
-			return &t->links[i].bucket;
-	if (t->nlinks == t->caplinks) {
-		size_t cap = t->caplinks ? 2 * t->caplinks : 16;
-
-		if ((l = realloc(t->links, cap * sizeof(*l))) == NULL)
-			return NULL;
-		t->links = l;
-		t->caplinks = cap;
-	}
-	l = &t->links[t->nlinks++];
-	l->handle = h;
-	l->bucket.tokens = TRANSIT_BUILD_BURST;
-	l->bucket.last = now;
-	return &l->bucket;
-}
-
 static size_t
 transit_built_by(const struct transit *t, const struct peer *p)
 {
@@ -264,21 +270,21 @@ static bool
 transit_may_open(struct transit *t, const struct peer *p)
 {
 	double now = util_now();
-	struct transit_bucket *b = transit_link_bucket(t, p, now);
+	struct transit_link *l = transit_link_of(t, p);
 	const char *why = NULL;
 
 	if (t->count >= TRANSIT_MAX)
 		why = "relaying as many paths as we can";
 	else if (transit_built_by(t, p) >= TRANSIT_PER_PEER)
 		why = "too many paths from that peer";
-	else if (b == NULL || !transit_bucket_take(b, TRANSIT_BUILD_RATE,
-	    TRANSIT_BUILD_BURST, now))
+	else if (l == NULL || !transit_bucket_take(&l->bucket,
+	    TRANSIT_BUILD_RATE, TRANSIT_BUILD_BURST, now))
 		why = "too many BUILDs from that peer";
 	else if (!transit_bucket_take(&t->all, TRANSIT_OPEN_RATE,
 	    TRANSIT_OPEN_BURST, now))
 		why = "too many BUILDs in all";
 	if (why != NULL && now - t->last_limited >= 10) {
-		log_info("path: BUILD from %s refused: %s", peer_name(p), why);
+		log_info("path: a BUILD refused: %s", why);
 		t->last_limited = now;
 	}
 	return why == NULL;
@@ -468,7 +474,9 @@ static void
 transit_exit_cell(struct transit_path *tp, size_t size)
 {
 	struct transit *t = tp->t;
+	static const uint8_t refused = ROUTE_STATUS_REFUSED;
 	struct transit_stream *s;
+	struct transit_link *l;
 	const uint8_t *body;
 	uint32_t stream;
 	uint8_t cmd;
@@ -491,6 +499,12 @@ transit_exit_cell(struct transit_path *tp, size_t size)
 	}
 	if (cmd == ONION_CMD_REQUEST && transit_from_store(tp, stream, body))
 		return;
+	if ((l = transit_link_of(t, tp->prev)) == NULL ||
+	    l->streams >= TRANSIT_LINK_STREAMS || (cmd == ONION_CMD_INSERT &&
+	    relay_held_count(t->node->relay) >= RELAY_HELD_MAX / 2)) {
+		(void)transit_reply(tp, stream, ONION_CMD_FAIL, &refused, 1);
+		return;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		transit_end(tp, NULL, "out of memory");
 		return;
@@ -508,6 +522,7 @@ transit_exit_cell(struct transit_path *tp, size_t size)
 	s->next = tp->streams;
 	tp->streams = s;
 	tp->nstreams++;
+	l->streams++;
 }
 
 /* ---- cells ---- */

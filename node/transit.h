@@ -31,7 +31,11 @@
  * TRANSIT_STREAMS_MAX streams in flight at the exit, or a link whose send
  * queue passes TRANSIT_QUEUE_LIMIT: the path is torn down (BUILD_FAIL to
  * both sides), never the link. A path without a cell for TRANSIT_IDLE s
- * ends quietly.
+ * ends quietly. The exit's routing is bounded like a peer's: at most
+ * TRANSIT_LINK_STREAMS streams in flight on all the paths that came over
+ * one link, and an INSERT only while the relay holds fewer than half of
+ * RELAY_HELD_MAX blocks; past either, the stream gets FAIL (REFUSED) and
+ * the path lives.
  *
  * A relay knows each path's neighbours and ids only: nothing here is
  * logged or shown that would name an origin.
@@ -52,6 +56,7 @@
 #define TRANSIT_BUILD_WAIT 10.0	/* s for the next hop's link and BUILT */
 #define TRANSIT_IDLE 1200.0	/* s a path lives without a cell */
 #define TRANSIT_STREAMS_MAX 64	/* exit: streams in flight on a path */
+#define TRANSIT_LINK_STREAMS 256	/* ... on all paths from one link */
 #define TRANSIT_QUEUE_LIMIT (3u << 20)	/* bytes queued to a link */
 #define TRANSIT_BUILD_RATE 16.0	/* BUILDs opened per s from one link ... */
 #define TRANSIT_BUILD_BURST 64.0	/* ... after a burst of this many */
