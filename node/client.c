@@ -275,14 +275,14 @@ client_http_fail(struct client *c, long status, const char *what)
 
 static const char *const client_usages[][2] = {
 	{ "put", "usage: umbra put [--datadir DIR | --api HOST:PORT] [--hops N]\n"
-	    "                 [--name NAME] FILE|-\n"
+	    "                 [--no-anonymity] [--name NAME] FILE|-\n"
 	    "Inserts FILE (or standard input) and prints its URI on one line.\n"
 	    "  --hops N     onion path length, 0-8 (default 3); 0 needs\n"
 	    "               --no-anonymity\n"
 	    "  --no-anonymity  allow --hops 0: peers see this node insert\n"
 	    "  --name NAME  the name in the URI (default: FILE's name)\n" },
 	{ "get", "usage: umbra get [--datadir DIR | --api HOST:PORT] [--hops N]\n"
-	    "                 URI [-o FILE]\n"
+	    "                 [--no-anonymity] URI [-o FILE]\n"
 	    "Writes the document with key URI to standard output or FILE.\n"
 	    "  -o FILE      write to FILE (made complete or not at all)\n"
 	    "  --hops N     onion path length, 0-8 (default 3); 0 needs\n"
@@ -687,6 +687,8 @@ client_status_print(json_t *doc)
 {
 	json_t *store = json_object_get(doc, "store");
 	json_t *peers = json_object_get(doc, "peers");
+	json_t *paths = json_object_get(doc, "paths");
+	json_t *routing = json_object_get(doc, "routing");
 	json_int_t used = json_integer_value(json_object_get(store,
 	    "bytes_used")), max = json_integer_value(json_object_get(store,
 	    "bytes_max"));
@@ -701,8 +703,30 @@ client_status_print(json_t *doc)
 	    json_object_get(doc, "uptime")));
 	printf("peers      %zu\n", json_array_size(peers));
 	json_array_foreach(peers, i, p)
-		printf("  %s  location %.6f\n", client_json_str(p, "address"),
-		    json_real_value(json_object_get(p, "location")));
+		printf("  %s  location %.6f%s\n", client_json_str(p, "address"),
+		    json_real_value(json_object_get(p, "location")),
+		    json_is_true(json_object_get(p, "path_link")) ?
+		    "  (for paths)" : "");
+	printf("paths      %zu of our own, %lld relayed for others, %lld "
+	    "relays known\n", json_array_size(paths), (long long)
+	    json_integer_value(json_object_get(doc, "relayed_paths")),
+	    (long long)json_integer_value(json_object_get(doc,
+	    "relays_known")));
+	json_array_foreach(paths, i, p)
+		printf("  %lld hops, %s, %lld s old, %lld streams\n",
+		    (long long)json_integer_value(json_object_get(p, "hops")),
+		    client_json_str(p, "state"),
+		    (long long)json_integer_value(json_object_get(p, "age")),
+		    (long long)json_integer_value(json_object_get(p,
+		    "streams")));
+	printf("routing    %lld requests and %lld inserts from peers, %lld "
+	    "served from the store\n",
+	    (long long)json_integer_value(json_object_get(routing,
+	    "requests_in")),
+	    (long long)json_integer_value(json_object_get(routing,
+	    "inserts_in")),
+	    (long long)json_integer_value(json_object_get(routing,
+	    "served_from_store")));
 	printf("store      %lld blocks, %.1f of %.1f MiB used (%.1f%%)\n",
 	    (long long)json_integer_value(json_object_get(store, "blocks")),
 	    (double)used / 1048576.0, (double)max / 1048576.0,

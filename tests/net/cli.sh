@@ -173,8 +173,10 @@ PY
 ok $? "status --json has version, identity, location, peers, store, pending_inserts"
 PENDING=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pending_inserts"])' "$TMP/st.json")
 "$UMBRA" status --datadir "$D" > "$TMP/out" && grep -q '^store ' "$TMP/out" &&
-    grep -q '^pending ' "$TMP/out"
-ok $? "status prints a readable summary"
+    grep -q '^pending ' "$TMP/out" &&
+    grep -q '^paths      0 of our own, 0 relayed for others' "$TMP/out" &&
+    grep -q '^routing ' "$TMP/out"
+ok $? "status prints a readable summary (store, pending, paths, routing)"
 
 # ---- restart: clean, then SIGKILL ----
 stop_node "$PID"; rc=$?
