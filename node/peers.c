@@ -920,15 +920,16 @@ peer_refuse_final(struct peer *p)
 }
 
 /* The up link whose peer has the most other links, if it has at least
- * one besides us: it loses least if we close ours. */
+ * one besides us: it loses least if we close ours. Never a path link:
+ * closing one makes no room among the links max_peers counts. */
 static struct peer *
 peer_pick_victim(struct peers *ps)
 {
 	struct peer *o, *best = NULL;
 
 	for (o = ps->links; o != NULL; o = o->next)
-		if (o->state == PEER_UP && !o->closing && o->nfoaf >= 1 &&
-		    (best == NULL || o->nfoaf > best->nfoaf))
+		if (o->state == PEER_UP && !o->closing && !o->path_link &&
+		    o->nfoaf >= 1 && (best == NULL || o->nfoaf > best->nfoaf))
 			best = o;
 	return best;
 }

@@ -6,9 +6,6 @@
 D=$TMP/node
 mkdir -p "$D"
 
-# lines FILE: the number of lines in FILE.
-lines() { wc -l < "$1" | tr -d ' '; }
-
 # within SECONDS CMD...: runs CMD with a time bound; its status.
 within() { local s=$1; shift; timeout "$s" "$@"; }
 

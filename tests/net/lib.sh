@@ -17,6 +17,37 @@ PIDS=""
 # (exit 2); with --no-anonymity it warns on stderr.
 DIRECT=(--hops 0 --no-anonymity)
 
+# lines FILE: the number of lines in FILE.
+lines() { wc -l < "$1" | tr -d ' '; }
+
+# wait_line FILE PATTERN PID SECONDS: waits until FILE has a line matching
+# PATTERN, while PID runs, for at most SECONDS.
+wait_line() {
+	local t0=$SECONDS
+	while [ $((SECONDS - t0)) -lt "$4" ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.2
+	done
+	grep -q "$2" "$1" 2>/dev/null
+}
+
+# wait_gone PID SECONDS: waits for PID (a child of this shell) to exit;
+# sets RC to its exit status, or 255 if it is still running.
+wait_gone() {
+	local t0=$SECONDS
+	RC=255
+	while [ $((SECONDS - t0)) -lt "$2" ]; do
+		if ! kill -0 "$1" 2>/dev/null; then
+			wait "$1"
+			RC=$?
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
 ok() {		# ok CONDITION-EXIT-STATUS NAME
 	TAP_N=$((TAP_N + 1))
 	if [ "$1" -eq 0 ]; then

@@ -9,9 +9,6 @@
 N=6
 K=3			# --max-peers: far from a full mesh of 6
 
-# lines FILE: the number of lines in FILE.
-lines() { wc -l < "$1" | tr -d ' '; }
-
 # npeers DIR: how many peers the node in DIR reports (-1 if it does not
 # answer).
 npeers() {
@@ -101,8 +98,11 @@ print("dist", " ".join("%d:%s" % (i, dist.get(i, "-")) for i in sorted(st)))
 print("far", far, dist[far])
 print("reach", len(dist))
 # path links (onion paths' on-demand links) are outside --max-peers
-print("maxdeg", max(len([p for p in st[i]["peers"] if not p.get("path_link")])
-                    for i in st))
+deg = {i: len([p for p in st[i]["peers"] if not p.get("path_link")])
+       for i in st}
+print("maxdeg", max(deg.values()))
+print("deg", " ".join("%d:%d/%d" % (i, deg[i], len(st[i]["peers"]))
+                      for i in sorted(st)))
 PY
 diag "$(head -1 "$TMP/graph")"
 read -r _ FAR FARDIST < <(grep '^far ' "$TMP/graph")
@@ -116,6 +116,7 @@ diag "farthest from node 1: node $FAR at $FARDIST hops"
 ok $? "the links make one connected graph"
 [ "$(awk '/^maxdeg/ { print $2 }' "$TMP/graph")" -le $K ] 2>/dev/null
 ok $? "no node has more than --max-peers $K links"
+diag "links (counted / with path links): $(awk '/^deg / { $1 = ""; print }' "$TMP/graph")"
 
 # ---- put at node 1, get at the farthest ----
 head -c $((3 * 1024 * 1024)) /dev/urandom > "$TMP/doc"
