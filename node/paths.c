@@ -554,15 +554,6 @@ paths_pick(struct paths *ps, const struct paths_op *op)
 	return best != NULL ? best : coming ? NULL : avoided;
 }
 
-static bool
-paths_have_ready(const struct paths *ps, unsigned hops)
-{
-	for (const struct path *pa = ps->paths; pa != NULL; pa = pa->next_l)
-		if (pa->hops == hops && pa->state == PATH_READY &&
-		    !pa->retiring)
-			return true;
-	return false;
-}
 
 /* Waiting operations onto paths. One waits for room on a path as long as
  * it takes (streams end within PATHS_OP_LIFETIME), but for a path to
@@ -573,7 +564,12 @@ paths_dispatch(struct paths *ps, double now)
 	struct paths_op *op, *next;
 	struct path *pa;
 	bool linked = peers_count(ps->node->peers) > 0;
+	bool ready[ONION_MAX_HOPS + 1] = { false };
 
+	/* Sending streams changes no path's state: this holds throughout. */
+	for (pa = ps->paths; pa != NULL; pa = pa->next_l)
+		if (pa->state == PATH_READY && !pa->retiring)
+			ready[pa->hops] = true;
 	for (op = ps->ops; op != NULL; op = next) {
 		next = op->next;
 		if (op->hops == 0 || op->path != NULL || op->done_queued)
@@ -581,7 +577,7 @@ paths_dispatch(struct paths *ps, double now)
 		if ((pa = paths_pick(ps, op)) != NULL &&
 		    paths_op_send(ps, pa, op) == 0)
 			continue;
-		if (paths_have_ready(ps, op->hops))
+		if (ready[op->hops])
 			op->queued = now;
 		else if (!linked || now - op->queued >= PATHS_WAIT)
 			paths_op_finish(ps, op, ROUTE_STATUS_RNF);

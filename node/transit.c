@@ -113,17 +113,27 @@ transit_send_cell(struct peer *p, uint64_t id, const uint8_t *payload,
 	return peers_send(p, &m);
 }
 
+/* The record of link p, or NULL if it has none. */
+static struct transit_link *
+transit_link_find(const struct transit *t, const struct peer *p)
+{
+	uint32_t h = peer_handle(p);
+
+	for (size_t i = 0; i < t->nlinks; i++)
+		if (t->links[i].handle == h)
+			return &t->links[i];
+	return NULL;
+}
+
 /* The record of link p, made (with a full bucket) at its first use;
  * NULL if out of memory. */
 static struct transit_link *
 transit_link_of(struct transit *t, const struct peer *p)
 {
-	uint32_t h = peer_handle(p);
 	struct transit_link *l;
 
-	for (size_t i = 0; i < t->nlinks; i++)
-		if (t->links[i].handle == h)
-			return &t->links[i];
+	if ((l = transit_link_find(t, p)) != NULL)
+		return l;
 	if (t->nlinks == t->caplinks) {
 		size_t cap = t->caplinks ? 2 * t->caplinks : 16;
 
@@ -134,7 +144,7 @@ transit_link_of(struct transit *t, const struct peer *p)
 	}
 	l = &t->links[t->nlinks++];
 	memset(l, 0, sizeof(*l));
-	l->handle = h;
+	l->handle = peer_handle(p);
 	l->bucket.tokens = TRANSIT_BUILD_BURST;
 	l->bucket.last = util_now();
 	return l;
@@ -144,7 +154,8 @@ static void
 transit_stream_free(struct transit_path *tp, struct transit_stream *s)
 {
 	struct transit_stream **pp = &tp->streams;
-	struct transit_link *l = transit_link_of(tp->t, tp->prev);
+	/* A stream was counted in the record of its path's link. */
+	struct transit_link *l = transit_link_find(tp->t, tp->prev);
 
 	while (*pp != NULL && *pp != s)
 		pp = &(*pp)->next;
@@ -402,17 +413,15 @@ void
 transit_peer_down(struct transit *t, struct peer *p)
 {
 	struct transit_path *tp, *next;
+	struct transit_link *l;
 
 	for (tp = t->paths; tp != NULL; tp = next) {
 		next = tp->next_l;
 		if (tp->prev == p || tp->next == p)
 			transit_end(tp, p, NULL);
 	}
-	for (size_t i = 0; i < t->nlinks; i++)
-		if (t->links[i].handle == peer_handle(p)) {
-			t->links[i] = t->links[--t->nlinks];
-			break;
-		}
+	if ((l = transit_link_find(t, p)) != NULL)
+		*l = t->links[--t->nlinks];
 }
 
 /* ---- the exit ---- */
