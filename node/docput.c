@@ -54,6 +54,8 @@ put_fail_store(struct docput *p, int rc)
 		put_fail(p, 503, "the node is shutting down");
 	else if (rc == STORE_EFULL)
 		put_fail(p, 507, "store is full: no room for this document");
+	else if (rc == STORE_ENOSPC)
+		put_fail(p, 507, store_strerror(rc));
 	else
 		put_fail(p, 500, store_strerror(rc));
 }

@@ -84,7 +84,7 @@ fetch_slot_start(struct fetch *f, struct fetch_slot *s,
 	if ((s->block = malloc(CHK_BLOCK_SIZE)) == NULL)
 		return -1;
 	f->node->fetch_blocks++;
-	if (store_get_block(f->node->store, ref->rkey, s->block, NULL) == 0) {
+	if (node_get_block(f->node, ref->rkey, s->block, NULL) == 0) {
 		s->state = SLOT_HAVE;
 		return 0;
 	}
@@ -175,7 +175,7 @@ fetch_open(struct fetch **out, struct node *node, const struct chk_root *root,
 		free(f);
 		return -1;
 	}
-	if (store_get_block(node->store, root->ref.rkey, f->cipher, NULL) == 0)
+	if (node_get_block(node, root->ref.rkey, f->cipher, NULL) == 0)
 		fetch_take_root(f, f->cipher);
 	else if (fetch_slot_start(f, &f->slot[0], &root->ref) != 0) {
 		fetch_free(f);
@@ -199,7 +199,7 @@ fetch_next(struct fetch *f, const struct chk_ref *ref)
 	int rc;
 
 	if (s == NULL && !f->network &&
-	    store_get_block(f->node->store, ref->rkey, f->cipher, NULL) == 0) {
+	    node_get_block(f->node, ref->rkey, f->cipher, NULL) == 0) {
 		rc = chk_decoder_feed(f->dec, f->cipher);
 	} else {
 		if (s == NULL) {

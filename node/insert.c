@@ -140,7 +140,7 @@ static void ins_on_block(void *arg, int status, const uint8_t *block);
 static int
 ins_send(struct inserter *ins, struct ins_slot *s)
 {
-	int rc = store_get_block(ins->node->store, s->rkey, ins->buf, NULL);
+	int rc = node_get_block(ins->node, s->rkey, ins->buf, NULL);
 
 	if (rc != 0) {
 		log_warn("insert: a block of %s is not in the store: %s",

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "crypto/chk.h"
 #include "node/api.h"
 #include "node/insert.h"
 #include "node/log.h"
@@ -30,6 +31,50 @@ node_on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	log_info("signal %d: shutting down", (int)sig);
 	event_base_loopexit(node->base, NULL);
+}
+
+struct node_bad_block {
+	struct node *node;
+	uint8_t rkey[STORE_KEY_SIZE];
+};
+
+static int
+node_bad_block_job(void *arg)
+{
+	struct node_bad_block *b = arg;
+
+	return store_del_block(b->node->store, b->rkey);
+}
+
+static void
+node_bad_block_done(void *arg, int rc)
+{
+	if (rc != 0 && rc != STORE_ENOTFOUND && rc != WRITER_ECANCELED)
+		log_warn("store: a damaged block could not be removed: %s",
+		    store_strerror(rc));
+	free(arg);
+}
+
+int
+node_get_block(struct node *node, const uint8_t rkey[STORE_KEY_SIZE],
+    uint8_t *out, enum store_kind *kind)
+{
+	struct node_bad_block *b;
+	int rc;
+
+	rc = store_get_block(node->store, rkey, out, kind);
+	if (rc != 0 || chk_block_verify(out, rkey) == 0)
+		return rc;
+	log_warn("store: a block does not match its key (damaged on disk); "
+	    "removing it");
+	if ((b = malloc(sizeof(*b))) != NULL) {
+		b->node = node;
+		memcpy(b->rkey, rkey, STORE_KEY_SIZE);
+		if (writer_submit(node->writer, node_bad_block_job,
+		    node_bad_block_done, b) != 0)
+			free(b);
+	}
+	return STORE_ENOTFOUND;
 }
 
 static int

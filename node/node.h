@@ -57,6 +57,15 @@ struct node {
 	struct node_counters count;
 };
 
+/* Reads a block from the store as store_get_block() does, and checks it
+ * against its routing key first: the disk can rot or be tampered with,
+ * and a damaged block passed on would cost our links (peers verify) or
+ * fail a get that the network could serve. A block that does not match
+ * is logged, read as absent (STORE_ENOTFOUND) and removed on the store
+ * thread, so it is fetched again like any missing block. */
+int node_get_block(struct node *node, const uint8_t rkey[STORE_KEY_SIZE],
+    uint8_t *out, enum store_kind *kind) __attribute__((warn_unused_result));
+
 /* Runs the daemon with cfg (taken over by the node). Returns the exit
  * status for main(). */
 int node_run(struct node_config *cfg);

@@ -637,7 +637,7 @@ relay_on_request(struct relay *r, struct peer *p, const struct link_msg *m)
 	 * neighbour probing for the author would ask for. They are in the
 	 * network too, under the same keys; a request goes on to find them
 	 * there. */
-	if (store_get_block(r->node->store, m->request.rkey, block,
+	if (node_get_block(r->node, m->request.rkey, block,
 	    &kind) == 0 && kind == STORE_KIND_CACHE) {
 		/* The store's own answer: DATA ends the hop. */
 		r->count.served++;

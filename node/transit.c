@@ -471,7 +471,7 @@ transit_from_store(struct transit_path *tp, uint32_t stream,
 	struct transit *t = tp->t;
 	enum store_kind kind;
 
-	if (store_get_block(t->node->store, rkey, t->block, &kind) != 0 ||
+	if (node_get_block(t->node, rkey, t->block, &kind) != 0 ||
 	    kind != STORE_KIND_CACHE)
 		return false;
 	(void)transit_reply(tp, stream, ONION_CMD_DATA, t->block,

@@ -127,8 +127,15 @@ store_err(int rc)
 	case ENOTDIR:
 	case ENAMETOOLONG:
 		return STORE_EINVAL;	/* dir must be an existing directory */
+	case ENOSPC:
+	case EDQUOT:
+		return STORE_ENOSPC;
+	case EROFS:
+	case EACCES:
+	case EPERM:
+		return STORE_EROFS;
 	default:
-		return STORE_EIO;	/* ENOSPC, EIO, EROFS, EACCES, ... */
+		return STORE_EIO;	/* EIO, MDB_PANIC, ... */
 	}
 }
 
@@ -666,6 +673,35 @@ fail:
 }
 
 int
+store_del_block(struct store *st, const uint8_t key[STORE_KEY_SIZE])
+{
+	MDB_val k = { STORE_KEY_SIZE, (void *)key };
+	struct store_wtxn w;
+	struct store_meta m;
+	int rc;
+
+	if (st == NULL || key == NULL)
+		return STORE_EINVAL;
+	rc = store_wtxn_begin(st, &w);
+	if (rc != 0)
+		return rc;
+	rc = store_meta_get(st, w.txn, key, &m);
+	if (rc == 0 && m.kind == STORE_KIND_CACHE)
+		rc = store_lru_del(st, &w, &m);
+	if (rc == 0) {
+		/* A record without its head is what a damaged store may
+		 * hold; removing the rest is the repair. */
+		rc = mdb_del(w.txn, st->blocks, &k, NULL);
+		rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
+	}
+	if (rc == 0)
+		rc = store_del_expected(w.txn, st->meta, &k);
+	if (rc == 0)
+		w.counts.kind[m.kind]--;
+	return store_wtxn_end(st, &w, rc);
+}
+
+int
 store_has_block(struct store *st, const uint8_t key[STORE_KEY_SIZE])
 {
 	MDB_txn *txn = NULL;
@@ -768,6 +804,66 @@ fail:
 		mdb_cursor_close(cur);
 	if (txn != NULL)
 		mdb_txn_abort(txn);
+	return rc;
+}
+
+/* One block of the meta cursor for store_each_block: its head from
+ * "blocks", its tail from the meta record. */
+static int
+store_each_call(struct store *st, MDB_txn *txn, const MDB_val *k,
+    const MDB_val *v, uint8_t *buf,
+    int (*fn)(void *, const uint8_t *, const uint8_t *, enum store_kind),
+    void *arg)
+{
+	struct store_meta m;
+	MDB_val hv;
+	int rc;
+
+	if (k->mv_size != STORE_KEY_SIZE || store_meta_decode(v, &m) != 0)
+		return STORE_ECORRUPT;
+	rc = mdb_get(txn, st->blocks, (MDB_val *)k, &hv);
+	if (rc == MDB_NOTFOUND || (rc == 0 && hv.mv_size != STORE_HEAD_SIZE))
+		return STORE_ECORRUPT;
+	if (rc != 0)
+		return store_err(rc);
+	memcpy(buf, hv.mv_data, STORE_HEAD_SIZE);
+	memcpy(buf + STORE_HEAD_SIZE, m.tail, STORE_TAIL_SIZE);
+	return fn(arg, k->mv_data, buf, m.kind);
+}
+
+int
+store_each_block(struct store *st,
+    int (*fn)(void *arg, const uint8_t key[STORE_KEY_SIZE],
+    const uint8_t *data, enum store_kind kind), void *arg)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_cursor_op op = MDB_FIRST;
+	uint8_t *buf = NULL;
+	MDB_val k, v;
+	int rc;
+
+	if (st == NULL || fn == NULL)
+		return STORE_EINVAL;
+	if ((buf = malloc(STORE_BLOCK_SIZE)) == NULL)
+		return STORE_ENOMEM;
+	rc = store_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn));
+	if (rc == 0)
+		rc = store_err(mdb_cursor_open(txn, st->meta, &cur));
+	while (rc == 0) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
+			rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
+			break;
+		}
+		op = MDB_NEXT;
+		rc = store_each_call(st, txn, &k, &v, buf, fn, arg);
+		store_unmap_note(st, 1);
+	}
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(buf);
 	return rc;
 }
 
@@ -1121,7 +1217,12 @@ store_strerror(int err)
 	case STORE_ECORRUPT:
 		return "store is corrupt or unreadable";
 	case STORE_EIO:
-		return "store I/O error (disk full or failing?)";
+		return "store I/O error (is the disk failing?)";
+	case STORE_ENOSPC:
+		return "the disk holding the store is full";
+	case STORE_EROFS:
+		return "the store cannot be written (read-only file system or "
+		    "permissions)";
 	case STORE_ELOCKED:
 		return "datadir is in use by another node";
 	case STORE_EINVAL:

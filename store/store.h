@@ -52,10 +52,12 @@ enum store_err {
 	STORE_ENOTFOUND = -1,	/* no such block or record */
 	STORE_EFULL = -2,	/* size limit reached, nothing evictable */
 	STORE_ECORRUPT = -3,	/* data file invalid or inconsistent */
-	STORE_EIO = -4,		/* the file system failed (disk full, EIO) */
+	STORE_EIO = -4,		/* the file system failed (EIO) */
 	STORE_ELOCKED = -5,	/* another process holds the datadir */
 	STORE_EINVAL = -6,	/* bad argument */
 	STORE_ENOMEM = -7,
+	STORE_ENOSPC = -8,	/* the file system is full */
+	STORE_EROFS = -9,	/* read-only file system, or no permission */
 };
 
 enum store_kind {
@@ -102,6 +104,13 @@ int store_get_block(struct store *st, const uint8_t key[STORE_KEY_SIZE],
     uint8_t *out, enum store_kind *kind_out)
 	__attribute__((warn_unused_result));
 
+/* Removes the block under key, whatever its kind, in one durable
+ * transaction: for a block found damaged (it no longer hashes to its key),
+ * which is then fetched again like any missing one. STORE_ENOTFOUND if
+ * there is none. */
+int store_del_block(struct store *st, const uint8_t key[STORE_KEY_SIZE])
+	__attribute__((warn_unused_result));
+
 /* 0 if present, STORE_ENOTFOUND if not. */
 int store_has_block(struct store *st, const uint8_t key[STORE_KEY_SIZE]);
 
@@ -130,6 +139,14 @@ int store_del_pending(struct store *st, const uint8_t key[STORE_KEY_SIZE])
 int store_each_pending(struct store *st,
     int (*fn)(void *arg, const uint8_t key[STORE_KEY_SIZE], const char *uri),
     void *arg);
+
+/* Calls fn with each block (its key, its STORE_BLOCK_SIZE bytes and its
+ * kind), in key order, in one read transaction, until fn returns non-zero
+ * (which is then returned). For checking a whole store: O(blocks). A
+ * block whose records disagree gives STORE_ECORRUPT. */
+int store_each_block(struct store *st,
+    int (*fn)(void *arg, const uint8_t key[STORE_KEY_SIZE],
+    const uint8_t *data, enum store_kind kind), void *arg);
 
 int store_get_stats(struct store *st, struct store_stats *out)
 	__attribute__((warn_unused_result));

@@ -357,6 +357,91 @@ test_lru(void)
 }
 
 static void
+test_del(void)
+{
+	uint8_t key[STORE_KEY_SIZE];
+	struct store *st;
+	char dir[256];
+
+	if (!TAP_OK(store_open(&st, test_dir(dir, sizeof(dir), "del"),
+	    4 * BS) == 0, "open 4-block store for deletes"))
+		return;
+	TAP_OK(put_range(st, 1, 2, STORE_KIND_CACHE) == 0 &&
+	    put_range(st, 3, 3, STORE_KIND_TEMP) == 0 &&
+	    put_range(st, 4, 4, STORE_KIND_CLIENT) == 0 &&
+	    stats_are(st, 2, 1, 1), "one block of each kind, two CACHE");
+	block_make(1, key, NULL);
+	TAP_OK(store_del_block(st, key) == 0 && has(st, 1) ==
+	    STORE_ENOTFOUND && stats_are(st, 1, 1, 1),
+	    "a CACHE block deleted: gone, counted out");
+	TAP_OK(store_del_block(st, key) == STORE_ENOTFOUND,
+	    "deleting it again: STORE_ENOTFOUND");
+	block_make(3, key, NULL);
+	TAP_OK(store_del_block(st, key) == 0 && stats_are(st, 1, 0, 1),
+	    "a TEMP block deleted");
+	block_make(4, key, NULL);
+	TAP_OK(store_del_block(st, key) == 0 && stats_are(st, 1, 0, 0),
+	    "a CLIENT block deleted");
+	/* The LRU list lost block 1's stamp with it: evictions still work
+	 * and take block 2, the only CACHE block older than the new ones. */
+	TAP_OK(put_range(st, 5, 8, STORE_KIND_CACHE) == 0 &&
+	    has(st, 2) == STORE_ENOTFOUND && stats_are(st, 4, 0, 0) &&
+	    evictions(st) == 1, "eviction after deletes takes the oldest");
+	TAP_OK(store_del_block(st, NULL) == STORE_EINVAL,
+	    "a NULL key: STORE_EINVAL");
+	store_close(st);
+}
+
+struct each {
+	unsigned seen, right, stop_after;
+};
+
+static int
+each_fn(void *arg, const uint8_t key[STORE_KEY_SIZE], const uint8_t *data,
+    enum store_kind kind)
+{
+	struct each *e = arg;
+	uint8_t want_key[STORE_KEY_SIZE], *want = malloc(BS);
+	unsigned seed;
+
+	memcpy(&seed, key + 4, sizeof(seed));	/* see block_make */
+	if (want != NULL) {
+		block_make(seed, want_key, want);
+		e->right += memcmp(want_key, key, STORE_KEY_SIZE) == 0 &&
+		    memcmp(want, data, BS) == 0 &&
+		    kind == (seed == 3 ? STORE_KIND_CLIENT : STORE_KIND_CACHE);
+	}
+	free(want);
+	return ++e->seen == e->stop_after ? 7 : 0;
+}
+
+static void
+test_each(void)
+{
+	struct each e = { 0, 0, 0 };
+	struct store *st;
+	char dir[256];
+
+	if (!TAP_OK(store_open(&st, test_dir(dir, sizeof(dir), "each"),
+	    8 * BS) == 0, "open a store to walk"))
+		return;
+	TAP_OK(store_each_block(st, each_fn, &e) == 0 && e.seen == 0,
+	    "an empty store: fn never called");
+	TAP_OK(put_range(st, 1, 2, STORE_KIND_CACHE) == 0 &&
+	    put_range(st, 3, 3, STORE_KIND_CLIENT) == 0 &&
+	    put_range(st, 4, 5, STORE_KIND_CACHE) == 0, "put 5 blocks");
+	TAP_OK(store_each_block(st, each_fn, &e) == 0 && e.seen == 5 &&
+	    e.right == 5, "each block once, with its bytes and kind");
+	e.seen = e.right = 0;
+	e.stop_after = 2;
+	TAP_OK(store_each_block(st, each_fn, &e) == 7 && e.seen == 2,
+	    "fn's non-zero result stops the walk and is returned");
+	TAP_OK(store_each_block(st, NULL, &e) == STORE_EINVAL,
+	    "no fn: STORE_EINVAL");
+	store_close(st);
+}
+
+static void
 test_full(void)
 {
 	struct store *st;
@@ -805,7 +890,7 @@ test_readonly(void)
 	test_dir(dir, sizeof(dir), "readonly");
 	chmod(dir, 0500);
 	rc = store_open(&st, dir, 4 * BS);
-	TAP_OK(rc == STORE_EIO, "read-only dir is an error (%s)",
+	TAP_OK(rc == STORE_EROFS, "read-only dir is STORE_EROFS (%s)",
 	    store_strerror(rc));
 	if (rc == 0)
 		store_close(st);
@@ -891,7 +976,7 @@ test_strerror(void)
 {
 	int codes[] = { STORE_OK, STORE_ENOTFOUND, STORE_EFULL,
 	    STORE_ECORRUPT, STORE_EIO, STORE_ELOCKED, STORE_EINVAL,
-	    STORE_ENOMEM };
+	    STORE_ENOMEM, STORE_ENOSPC, STORE_EROFS };
 	size_t i, j, n = sizeof(codes) / sizeof(codes[0]);
 	int ok = 1;
 
@@ -928,6 +1013,8 @@ main(void)
 	test_set_kind();
 	test_release_temp();
 	test_lru();
+	test_del();
+	test_each();
 	test_full();
 	test_recover();
 	test_pending();
