@@ -248,6 +248,13 @@ client_perform(struct client *c, int *code)
 	else if (rc == CURLE_OPERATION_TIMEDOUT)
 		*code = client_fail(c, CLIENT_EFAIL, "the node at %s stopped "
 		    "answering (timed out)", c->api);
+	else if (rc == CURLE_PARTIAL_FILE && status == 200)
+		/* A get streams as it fetches: a block that cannot be had
+		 * after the answer began can only cut it short. */
+		*code = client_fail(c, CLIENT_EFAIL, "the document came only "
+		    "in part: the node at %s could not fetch all of it (content "
+		    "not found, or the node stopped; its log says which)",
+		    c->api);
 	else
 		*code = client_fail(c, CLIENT_EFAIL, "transfer with the node at %s "
 		    "failed: %s", c->api, curl_easy_strerror(rc));

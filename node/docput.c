@@ -50,6 +50,9 @@ put_fail(struct docput *p, int status, const char *msg)
 static void
 put_fail_store(struct docput *p, int rc)
 {
+	if (rc != WRITER_ECANCELED && rc != STORE_EFULL)
+		log_warn("put: the store refused a write: %s",
+		    store_strerror(rc));
 	if (rc == WRITER_ECANCELED)
 		put_fail(p, 503, "the node is shutting down");
 	else if (rc == STORE_EFULL)

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -35,6 +37,7 @@
 #define STORE_UNMAP_WRITE 32	/* a write transaction counts as 32 */
 #define STORE_MIB ((size_t)1 << 20)
 #define STORE_MAP_SLACK (64 * STORE_MIB)
+#define STORE_NOSPACE_BYTES (4 * STORE_MIB)	/* see store_err_commit */
 
 static const char store_key_format[] = "format";
 static const char store_key_counts[] = "counts";
@@ -356,6 +359,22 @@ store_wtxn_abort(struct store_wtxn *w)
 	w->txn = NULL;
 }
 
+/* LMDB reports a short write as EIO, and a disk that fills up in the
+ * middle of a commit gives just that: it is named for what it is when the
+ * file system has (almost) no room left, so the user learns what to fix.
+ * The margin is more than one commit of 64 blocks writes. */
+static int
+store_err_commit(struct store *st, int mdb_rc)
+{
+	struct statvfs vs;
+	int rc = store_err(mdb_rc);
+
+	if (rc == STORE_EIO && fstatvfs(st->lock_fd, &vs) == 0 &&
+	    (uint64_t)vs.f_bavail * vs.f_frsize < STORE_NOSPACE_BYTES)
+		rc = STORE_ENOSPC;
+	return rc;
+}
+
 static int
 store_wtxn_commit(struct store *st, struct store_wtxn *w)
 {
@@ -366,7 +385,7 @@ store_wtxn_commit(struct store *st, struct store_wtxn *w)
 	if (rc != 0)
 		goto fail;
 	w->txn = NULL;	/* mdb_txn_commit frees it, even when it fails */
-	rc = store_err(mdb_txn_commit(txn));
+	rc = store_err_commit(st, mdb_txn_commit(txn));
 	if (rc != 0)
 		goto fail;
 	pthread_mutex_lock(&st->mutex);
@@ -1104,6 +1123,34 @@ store_map_size(struct store *st)
 	return store_err(mdb_env_set_mapsize(st->env, size));
 }
 
+/* A data file shorter than its own last page was cut (a bad copy, a
+ * disk gone wrong). LMDB reads pages through its map, where a page past
+ * the end of the file is a SIGBUS, not an error: it is caught here,
+ * before the first read of a tree. */
+static int
+store_size_check(struct store *st)
+{
+	mdb_filehandle_t fd;
+	MDB_envinfo ei;
+	MDB_stat ms;
+	struct stat sb;
+	int rc;
+
+	rc = mdb_env_get_fd(st->env, &fd);
+	if (rc == 0)
+		rc = mdb_env_info(st->env, &ei);
+	if (rc == 0)
+		rc = mdb_env_stat(st->env, &ms);
+	if (rc != 0)
+		return store_err(rc);
+	if (fstat(fd, &sb) != 0)
+		return store_err(errno);
+	if ((uint64_t)sb.st_size <
+	    ((uint64_t)ei.me_last_pgno + 1) * ms.ms_psize)
+		return STORE_ECORRUPT;
+	return 0;
+}
+
 static int
 store_env_open(struct store *st, const char *dir)
 {
@@ -1120,7 +1167,7 @@ store_env_open(struct store *st, const char *dir)
 		rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600);
 	if (rc != 0)
 		return store_err(rc);
-	if ((rc = store_map_size(st)) == 0)
+	if ((rc = store_size_check(st)) == 0 && (rc = store_map_size(st)) == 0)
 		store_find_map(st, dir);
 	return rc;
 }
