@@ -649,6 +649,33 @@ file_read(const char *path, size_t *len)
 	return buf;
 }
 
+/* A data file cut short: LMDB would read the missing pages through its
+ * map (SIGBUS); the store must refuse it first. */
+static void
+test_truncated(void)
+{
+	struct store *st;
+	char dir[256], path[300];
+	struct stat sb;
+	int rc;
+
+	if (!TAP_OK(store_open(&st, test_dir(dir, sizeof(dir), "cut"),
+	    64 * BS) == 0, "open a store to cut short"))
+		return;
+	TAP_OK(put_range(st, 1, 40, STORE_KIND_CACHE) == 0, "put 40 blocks");
+	store_close(st);
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	TAP_OK(stat(path, &sb) == 0 && truncate(path, sb.st_size / 2) == 0,
+	    "cut data.mdb to half its size");
+	rc = store_open(&st, dir, 64 * BS);
+	TAP_OK(rc == STORE_ECORRUPT, "a data file cut short: STORE_ECORRUPT "
+	    "(%s)", store_strerror(rc));
+	if (rc == 0)
+		store_close(st);
+	TAP_OK(stat(path, &sb) == 0 && sb.st_size > 0,
+	    "the cut file is left as it is");
+}
+
 static void
 test_corrupt(void)
 {
@@ -1020,6 +1047,7 @@ main(void)
 	test_pending();
 	test_lock_reopen();
 	test_corrupt();
+	test_truncated();
 	test_damage();
 	test_layout();
 	test_map_full();
