@@ -1,4 +1,5 @@
 /* chk.c - see chk.h. */
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -81,10 +82,38 @@ chk_cipher(const uint8_t key[CHK_KEY_SIZE], const uint8_t *in, uint8_t *out)
 	return ok ? CHK_OK : CHK_ECRYPTO;
 }
 
+/* RFC 6838 restricted-name characters, lower case only: one spelling per
+ * type, since the record is covered by the keys. */
+static int
+chk_type_char(char c, bool first)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+		return 1;
+	return !first && c != '\0' && strchr("!#$&-^_.+", c) != NULL;
+}
+
+int
+chk_type_check(const char *type, size_t len)
+{
+	size_t i, slash = 0, part = 0;
+
+	if (type == NULL || len == 0 || len > CHK_TYPE_MAX)
+		return CHK_EFORMAT;
+	for (i = 0; i < len; i++, part++) {
+		if (type[i] == '/' && slash == 0 && part > 0) {
+			slash = i;
+			part = (size_t)-1;
+		} else if (!chk_type_char(type[i], part == 0)) {
+			return CHK_EFORMAT;
+		}
+	}
+	return slash > 0 && part > 0 ? CHK_OK : CHK_EFORMAT;
+}
+
 void
 chk_root_extra(const struct chk_root *root, uint8_t extra[CHK_EXTRA_SIZE])
 {
-	extra[0] = CHK_FORMAT_VERSION;
+	extra[0] = root->typed ? CHK_FORMAT_TYPED : CHK_FORMAT_VERSION;
 	extra[1] = root->codec;
 	extra[2] = root->depth;
 	wire_put_u64(extra + 3, root->data_len);

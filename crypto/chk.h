@@ -66,12 +66,22 @@ struct chk_root {
 	uint8_t depth;		/* index levels; must match stream_len */
 	uint64_t data_len;	/* bytes the user inserted */
 	uint64_t stream_len;	/* bytes after compression, as stored */
+	uint8_t typed;		/* 1: the stream opens with a type record */
 };
 
 /* The root's description as the URI carries it: format version, codec,
  * depth, data_len and stream_len (u64s big-endian), 19 bytes. */
 #define CHK_FORMAT_VERSION 1
 #define CHK_EXTRA_SIZE 19
+/* Version 2 is version 1 with a typed stream: before the document, the
+ * stream holds a type record, one byte n (1 to CHK_TYPE_MAX) and n bytes
+ * of a media type "type/subtype" (lower case, RFC 6838 name characters),
+ * so the type given at insert travels with the document under its keys.
+ * data_len counts the record too. */
+#define CHK_FORMAT_TYPED 2
+#define CHK_TYPE_MAX 127
+/* 0 if type[0..len) is a media type a type record may hold. */
+int chk_type_check(const char *type, size_t len);
 void chk_root_extra(const struct chk_root *root, uint8_t extra[CHK_EXTRA_SIZE]);
 
 /* How the data blocks of a stream of a given length are arranged. */

@@ -25,7 +25,11 @@ struct chk_decoder {
 	uint64_t want_index;
 	uint8_t plain[CHK_BLOCK_SIZE];	/* the data block being read */
 	size_t off, len;		/* unread part of plain */
-	uint64_t out;			/* document bytes handed out */
+	uint64_t out;			/* stream bytes handed out */
+	uint8_t type_rec[1 + CHK_TYPE_MAX];	/* a typed stream's record */
+	size_t type_got;
+	bool type_done;
+	char type[CHK_TYPE_MAX + 1];
 	ZSTD_DCtx *dctx;
 	struct dec_level *level[CHK_MAX_DEPTH + 1];	/* [1..depth] */
 };
@@ -281,15 +285,58 @@ dec_read(struct chk_decoder *d, uint8_t *out, size_t len, size_t *got)
 	return CHK_OK;
 }
 
+/* A typed stream's record, read and checked before any document byte is
+ * handed out: 0 with type_done, or 0 without it while a block is
+ * wanted. */
+static int
+dec_read_type(struct chk_decoder *d)
+{
+	size_t want, got;
+	int rc;
+
+	while (!d->type_done) {
+		want = d->type_got == 0 ? 1 : 1 + d->type_rec[0] - d->type_got;
+		rc = dec_read(d, d->type_rec + d->type_got, want, &got);
+		if (rc != 0)
+			return rc;
+		if (got == 0)	/* a block is wanted, or the stream ended */
+			return d->have_want ? CHK_OK : CHK_EFORMAT;
+		d->type_got += got;
+		if (d->type_rec[0] == 0 || d->type_rec[0] > CHK_TYPE_MAX)
+			return CHK_EFORMAT;
+		if (d->type_got < 1 + (size_t)d->type_rec[0])
+			continue;
+		if (chk_type_check((const char *)d->type_rec + 1,
+		    d->type_rec[0]) != 0)
+			return CHK_EFORMAT;
+		memcpy(d->type, d->type_rec + 1, d->type_rec[0]);
+		d->type[d->type_rec[0]] = '\0';
+		d->type_done = true;
+	}
+	return CHK_OK;
+}
+
+const char *
+chk_decoder_type(const struct chk_decoder *d)
+{
+	return d->type_done ? d->type : NULL;
+}
+
 int
 chk_decoder_read(struct chk_decoder *d, uint8_t *out, size_t len,
     size_t *got)
 {
-	int rc;
+	int rc = CHK_OK;
 
 	*got = 0;
 	if (d->failed)
 		return CHK_ESTATE;
+	if (d->root.typed && !d->type_done &&
+	    ((rc = dec_read_type(d)) != 0 || !d->type_done)) {
+		if (rc != 0)
+			d->failed = true;
+		return rc;
+	}
 	if ((rc = dec_read(d, out, len, got)) != 0) {
 		d->failed = true;
 		*got = 0;

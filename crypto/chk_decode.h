@@ -55,7 +55,12 @@ int chk_decoder_read(struct chk_decoder *d, uint8_t *out, size_t len,
 size_t chk_decoder_upcoming(const struct chk_decoder *d, struct chk_ref *refs,
     size_t max);
 
-/* Document bytes handed out so far. */
+/* A typed stream's media type (CHK_FORMAT_TYPED), once its record has
+ * been read: chk_decoder_read() reads it before the first document byte,
+ * also when called with len 0. NULL before that, and for untyped ones. */
+const char *chk_decoder_type(const struct chk_decoder *d);
+
+/* Stream bytes handed out so far (a type record included). */
 uint64_t chk_decoder_bytes_out(const struct chk_decoder *d);
 
 #endif

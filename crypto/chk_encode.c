@@ -30,6 +30,7 @@ struct chk_encoder {
 	uint8_t scratch[CHK_BLOCK_SIZE];	/* where blocks are encrypted */
 	size_t block_len;
 	uint64_t bytes_in, stream_len, n_data;
+	bool typed;			/* the stream opens with a type record */
 	struct enc_level level[CHK_MAX_DEPTH + 1];	/* [0] unused */
 };
 
@@ -296,6 +297,22 @@ chk_encoder_write(struct chk_encoder *enc, const void *data, size_t len)
 	return rc;
 }
 
+int
+chk_encoder_set_type(struct chk_encoder *enc, const char *type)
+{
+	uint8_t rec[1 + CHK_TYPE_MAX];
+	size_t n = type != NULL ? strlen(type) : 0;
+
+	if (enc->bytes_in != 0 || enc->typed)
+		return CHK_ESTATE;
+	if (chk_type_check(type, n) != 0)
+		return CHK_EFORMAT;
+	rec[0] = (uint8_t)n;
+	memcpy(rec + 1, type, n);
+	enc->typed = true;
+	return chk_encoder_write(enc, rec, 1 + n);
+}
+
 /* Finishes the last data block and the unfinished index blocks bottom
  * up; the top one is the root, keyed with the document's description. */
 static int
@@ -346,6 +363,7 @@ enc_finish(struct chk_encoder *enc, struct chk_root *root)
 		return rc;
 	memset(root, 0, sizeof(*root));
 	root->codec = enc->state == ENC_ZSTD ? CHK_CODEC_ZSTD : CHK_CODEC_NONE;
+	root->typed = enc->typed;
 	return enc_finish_tree(enc, root);
 }
 

@@ -40,6 +40,11 @@ void chk_encoder_free(struct chk_encoder *enc);
 
 int chk_encoder_write(struct chk_encoder *enc, const void *data, size_t len)
 	__attribute__((warn_unused_result));
+/* Makes the stream a typed one (CHK_FORMAT_TYPED): writes the type
+ * record for type (chk_type_check()), so it must come before any byte of
+ * the document. CHK_ESTATE after a write, CHK_EFORMAT for a bad type. */
+int chk_encoder_set_type(struct chk_encoder *enc, const char *type)
+	__attribute__((warn_unused_result));
 /* Ends the stream, emits the last blocks and fills *root. */
 int chk_encoder_finish(struct chk_encoder *enc, struct chk_root *root)
 	__attribute__((warn_unused_result));
@@ -53,7 +58,7 @@ int chk_encoder_finish(struct chk_encoder *enc, struct chk_root *root)
 int chk_encoder_each_pending(struct chk_encoder *enc,
     int (*fn)(void *arg, const struct chk_ref *ref, int level), void *arg);
 
-/* Bytes written so far (before compression). */
+/* Bytes written so far (before compression; a type record included). */
 uint64_t chk_encoder_bytes_in(const struct chk_encoder *enc);
 
 #endif

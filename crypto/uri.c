@@ -42,8 +42,16 @@ uri_parse_extra(struct uri *u, const uint8_t extra[URI_EXTRA_SIZE])
 	struct wire_reader r;
 
 	wire_reader_init(&r, extra, URI_EXTRA_SIZE);
-	if (wire_read_u8(&r) != CHK_FORMAT_VERSION)
+	switch (wire_read_u8(&r)) {
+	case CHK_FORMAT_VERSION:
+		root->typed = 0;
+		break;
+	case CHK_FORMAT_TYPED:
+		root->typed = 1;
+		break;
+	default:
 		return uri_fail(u, "unknown key version");
+	}
 	root->codec = wire_read_u8(&r);
 	root->depth = wire_read_u8(&r);
 	root->data_len = wire_read_u64(&r);
@@ -62,6 +70,8 @@ uri_parse_extra(struct uri *u, const uint8_t extra[URI_EXTRA_SIZE])
 		return uri_fail(u, "lengths disagree");
 	if (root->codec == CHK_CODEC_ZSTD && root->stream_len == 0)
 		return uri_fail(u, "empty compressed stream");
+	if (root->typed && root->data_len < 2)
+		return uri_fail(u, "too short for its type record");
 	return URI_OK;
 }
 

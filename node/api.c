@@ -395,14 +395,24 @@ api_get_answer(struct api_req *req)
 		    "too busy to look for it now; try again") :
 		    api_reply_error(req->conn, 500, "cannot read the store");
 	}
+	if ((st = fetch_read_type(req->fetch)) == FETCH_AGAIN) {
+		api_req_suspend(req);
+		return MHD_YES;
+	}
+	if (st != 0) {
+		node->count.gets_not_found++;
+		return api_reply_error(req->conn, 404, "content not found (the "
+		    "start of the document could not be had)");
+	}
 	node->count.gets_found++;
-	node->count.get_bytes += req->uri.root.data_len;
-	r = MHD_create_response_from_callback(req->uri.root.data_len,
+	node->count.get_bytes += fetch_length(req->fetch);
+	r = MHD_create_response_from_callback(fetch_length(req->fetch),
 	    API_GET_BLOCK, api_get_reader, req, NULL);
 	if (r == NULL)
 		return MHD_NO;
 	if (req->gateway) {
-		type = page_content_type(req->uri.name, &show_inline);
+		type = page_content_type(req->uri.name, fetch_type(req->fetch),
+		    &show_inline);
 		if (!show_inline)
 			MHD_add_response_header(r, "Content-Disposition",
 			    "attachment");
@@ -470,6 +480,7 @@ api_page_status(struct api *a, struct MHD_Connection *conn)
 static enum MHD_Result
 api_put_start(struct api *a, struct api_req *req, struct MHD_Connection *conn)
 {
+	char type[CHK_TYPE_MAX + 1];
 	struct put_params pp;
 	const char *why;
 
@@ -480,10 +491,13 @@ api_put_start(struct api *a, struct api_req *req, struct MHD_Connection *conn)
 	    MHD_GET_ARGUMENT_KIND, "name"), MHD_lookup_connection_value(conn,
 	    MHD_GET_ARGUMENT_KIND, "hops"), &pp, &why) != 0 ||
 	    params_check_hops(pp.hops, MHD_lookup_connection_value(conn,
-	    MHD_GET_ARGUMENT_KIND, "no_anonymity"), &why) != 0)
+	    MHD_GET_ARGUMENT_KIND, "no_anonymity"), &why) != 0 ||
+	    params_parse_type(MHD_lookup_connection_value(conn,
+	    MHD_GET_ARGUMENT_KIND, "type"), type, &why) != 0)
 		return api_reply_error(conn, 400, why);
 	req->hops = (unsigned)pp.hops;
-	if (docput_new(&req->put, a->node, pp.name, api_req_wake, req) != 0)
+	if (docput_new(&req->put, a->node, pp.name, type, api_req_wake,
+	    req) != 0)
 		return api_reply_error(conn, 500, "out of memory");
 	req->kind = REQ_PUT;
 	return MHD_YES;

@@ -282,12 +282,14 @@ client_http_fail(struct client *c, long status, const char *what)
 
 static const char *const client_usages[][2] = {
 	{ "put", "usage: umbra put [--datadir DIR | --api HOST:PORT] [--hops N]\n"
-	    "                 [--no-anonymity] [--name NAME] FILE|-\n"
+	    "                 [--no-anonymity] [--name NAME] [--type TYPE] FILE|-\n"
 	    "Inserts FILE (or standard input) and prints its URI on one line.\n"
 	    "  --hops N     onion path length, 0-8 (default 3); 0 needs\n"
 	    "               --no-anonymity\n"
 	    "  --no-anonymity  allow --hops 0: peers see this node insert\n"
-	    "  --name NAME  the name in the URI (default: FILE's name)\n" },
+	    "  --name NAME  the name in the URI (default: FILE's name)\n"
+	    "  --type TYPE  a media type (e.g. text/html) stored with the\n"
+	    "               document; the gateway serves it as that type\n" },
 	{ "get", "usage: umbra get [--datadir DIR | --api HOST:PORT] [--hops N]\n"
 	    "                 [--no-anonymity] URI [-o FILE]\n"
 	    "Writes the document with key URI to standard output or FILE.\n"
@@ -367,7 +369,7 @@ client_read_input(char *buf, size_t size, size_t n, void *arg)
 
 struct put_opts {
 	const char *datadir, *api, *name, *file;
-	const char *hops;
+	const char *hops, *type;
 	bool no_anonymity;
 };
 
@@ -380,6 +382,7 @@ client_put_opts(struct client *c, int argc, char **argv, struct put_opts *o)
 		{ "hops", required_argument, NULL, 'H' },
 		{ "no-anonymity", no_argument, NULL, 'N' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "type", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -394,6 +397,7 @@ client_put_opts(struct client *c, int argc, char **argv, struct put_opts *o)
 		case 'H': o->hops = optarg; break;
 		case 'N': o->no_anonymity = true; break;
 		case 'n': o->name = optarg; break;
+		case 't': o->type = optarg; break;
 		case 'h': return -1;
 		default:
 			return client_fail(c, CLIENT_EUSAGE, "bad option %s (see "
@@ -404,6 +408,11 @@ client_put_opts(struct client *c, int argc, char **argv, struct put_opts *o)
 		return client_fail(c, CLIENT_EUSAGE, "expected one FILE or '-' "
 		    "(see umbra put --help)");
 	o->file = argv[optind];
+	/* Checked here so a bad type is a usage error before any byte is
+	 * sent; lower case only, the one spelling stored under the keys. */
+	if (o->type != NULL && chk_type_check(o->type, strlen(o->type)) != 0)
+		return client_fail(c, CLIENT_EUSAGE, "bad type '%s': a media "
+		    "type such as text/html, in lower case", o->type);
 	return 0;
 }
 
@@ -439,8 +448,9 @@ client_put_open(struct client *c, struct put_opts *o, char *namebuf,
 	return 0;
 }
 
-/* The request path: /api/v1/put?hops=N[&name=%-encoded]. The name was
- * checked (at most URI_NAME_MAX bytes), so path has room for it. */
+/* The request path: /api/v1/put?hops=N[&name=%-encoded][&type=...]. The
+ * name and type were checked (at most URI_NAME_MAX and CHK_TYPE_MAX
+ * bytes), so path has room for both, each byte escaped. */
 static void
 client_put_path(const struct put_opts *o, char *path, size_t len)
 {
@@ -448,11 +458,15 @@ client_put_path(const struct put_opts *o, char *path, size_t len)
 	size_t n;
 
 	client_hops_query(o->hops, q);
-	n = (size_t)snprintf(path, len, "/api/v1/put?%s%s", q,
-	    o->name ? "&name=" : "");
-
-	if (o->name != NULL && n + 3 * strlen(o->name) < len)
-		uri_escape_name(o->name, path + n);
+	n = (size_t)snprintf(path, len, "/api/v1/put?%s", q);
+	if (o->name != NULL && n + 6 + 3 * strlen(o->name) < len) {
+		n += (size_t)snprintf(path + n, len - n, "&name=");
+		n += uri_escape_name(o->name, path + n);
+	}
+	if (o->type != NULL && n + 6 + 3 * strlen(o->type) < len) {
+		n += (size_t)snprintf(path + n, len - n, "&type=");
+		uri_escape_name(o->type, path + n);
+	}
 }
 
 static int
@@ -486,7 +500,8 @@ client_put(int argc, char **argv)
 {
 	struct client c = { .cmd = "put", .in_fd = -1 };
 	struct put_opts o = { 0 };
-	char namebuf[URI_NAME_MAX + 1], path[4 * URI_NAME_MAX + 64];
+	char namebuf[URI_NAME_MAX + 1];
+	char path[3 * URI_NAME_MAX + 3 * CHK_TYPE_MAX + 64];
 	curl_off_t size;
 	long status;
 	int rc;

@@ -144,14 +144,17 @@ put_emit(void *arg, const struct chk_ref *ref,
 
 int
 docput_new(struct docput **out, struct node *node, const char *name,
-    docput_wake_fn wake, void *arg)
+    const char *type, docput_wake_fn wake, void *arg)
 {
 	struct docput *p = calloc(1, sizeof(*p));
 
 	*out = NULL;
 	if (p == NULL)
 		return -1;
-	if (chk_encoder_new(&p->enc, put_emit, p) != 0) {
+	if (chk_encoder_new(&p->enc, put_emit, p) != 0 ||
+	    (type != NULL && type[0] != '\0' &&
+	    chk_encoder_set_type(p->enc, type) != 0)) {
+		chk_encoder_free(p->enc);
 		free(p);
 		return -1;
 	}

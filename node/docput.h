@@ -36,8 +36,11 @@ struct docput;
 
 typedef void (*docput_wake_fn)(void *arg);
 
+/* name: the URI's name ("" or NULL for none); type: a media type stored
+ * with the document (chk_encoder_set_type), "" or NULL for none. */
 int docput_new(struct docput **out, struct node *node, const char *name,
-    docput_wake_fn wake, void *arg) __attribute__((warn_unused_result));
+    const char *type, docput_wake_fn wake, void *arg)
+	__attribute__((warn_unused_result));
 /* Takes len bytes. Fails (returns the HTTP status to answer) after an
  * earlier failure of this put. */
 int docput_write(struct docput *p, const uint8_t *data, size_t len)

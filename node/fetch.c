@@ -24,6 +24,7 @@ struct fetch_slot {
 
 struct fetch {
 	struct node *node;
+	struct chk_root root;
 	unsigned hops;
 	struct chk_decoder *dec;
 	fetch_wake_fn wake;
@@ -168,6 +169,7 @@ fetch_open(struct fetch **out, struct node *node, const struct chk_root *root,
 	if (f == NULL)
 		return -1;
 	f->node = node;
+	f->root = *root;
 	f->hops = hops;
 	f->wake = wake;
 	f->arg = arg;
@@ -227,6 +229,46 @@ fetch_next(struct fetch *f, const struct chk_ref *ref)
 	if (f->network)
 		fetch_pump(f);
 	return 0;
+}
+
+int
+fetch_read_type(struct fetch *f)
+{
+	struct chk_ref ref;
+	size_t got;
+	int rc;
+
+	if (f->status != 200)
+		return -1;
+	while (f->root.typed && chk_decoder_type(f->dec) == NULL) {
+		/* A read of 0 bytes reads the record and nothing more. */
+		if ((rc = chk_decoder_read(f->dec, NULL, 0, &got)) != 0) {
+			log_warn("get: the document's type record is bad: %s",
+			    chk_strerror(rc));
+			return -1;
+		}
+		if (chk_decoder_type(f->dec) != NULL)
+			break;
+		if (!chk_decoder_want(f->dec, &ref))
+			return -1;
+		if ((rc = fetch_next(f, &ref)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+const char *
+fetch_type(const struct fetch *f)
+{
+	return chk_decoder_type(f->dec);
+}
+
+uint64_t
+fetch_length(const struct fetch *f)
+{
+	const char *type = chk_decoder_type(f->dec);
+
+	return f->root.data_len - (type != NULL ? 1 + strlen(type) : 0);
 }
 
 ssize_t

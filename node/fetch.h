@@ -51,6 +51,15 @@ int fetch_open(struct fetch **out, struct node *node,
     void *arg)
 	__attribute__((warn_unused_result));
 int fetch_status(const struct fetch *f);
+/* After status 200: reads a typed document's type record (chk.h,
+ * CHK_FORMAT_TYPED), so an answer can name the type before the first
+ * byte. 0 once done (at once for an untyped one), FETCH_AGAIN (wait for
+ * wake), or -1 (failed: logged). */
+int fetch_read_type(struct fetch *f) __attribute__((warn_unused_result));
+/* After fetch_read_type(): the stored media type, or NULL if none. */
+const char *fetch_type(const struct fetch *f);
+/* After fetch_read_type(): the document's length in bytes. */
+uint64_t fetch_length(const struct fetch *f);
 /* Up to max document bytes into buf: the count, 0 at the end, FETCH_AGAIN
  * (wait for wake), or -1 (failed: logged). */
 ssize_t fetch_read(struct fetch *f, uint8_t *buf, size_t max);

@@ -28,15 +28,19 @@ static const struct {
 };
 
 const char *
-page_content_type(const char *name, bool *show_inline)
+page_content_type(const char *name, const char *stored, bool *show_inline)
 {
 	const char *dot = strrchr(name, '.');
+	size_t n;
 
 	*show_inline = false;
-	if (dot == NULL)
-		return "application/octet-stream";
 	for (size_t i = 0; i < sizeof(page_types) / sizeof(*page_types); i++) {
-		if (strcasecmp(dot + 1, page_types[i].ext) == 0) {
+		/* The type given at insert wins over the name, which anyone
+		 * can change in a link. */
+		n = strcspn(page_types[i].type, ";");
+		if (stored != NULL ? strlen(stored) == n &&
+		    strncmp(stored, page_types[i].type, n) == 0 :
+		    dot != NULL && strcasecmp(dot + 1, page_types[i].ext) == 0) {
 			*show_inline = true;
 			return page_types[i].type;
 		}

@@ -17,8 +17,11 @@ struct node;
  * NULL without memory or when the store cannot be read. */
 char *page_status_html(struct node *node);
 
-/* The Content-Type for a document called name ("" if none), and whether a
- * browser may show it inline (false: Content-Disposition: attachment). */
-const char *page_content_type(const char *name, bool *show_inline);
+/* The Content-Type for a document called name ("" if none) whose insert
+ * stored the media type stored (NULL if none; it wins over the name),
+ * and whether a browser may show it inline (false: Content-Disposition:
+ * attachment, as application/octet-stream). */
+const char *page_content_type(const char *name, const char *stored,
+    bool *show_inline);
 
 #endif

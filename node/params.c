@@ -1,4 +1,5 @@
 /* params.c - see params.h. */
+#include <ctype.h>
 #include <string.h>
 
 #include "node/params.h"
@@ -86,6 +87,27 @@ params_parse_put(const char *name, const char *hops, struct put_params *out,
 		return -1;
 	}
 	return 0;
+}
+
+int
+params_parse_type(const char *type, char out[CHK_TYPE_MAX + 1],
+    const char **why)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (type == NULL || type[0] == '\0')
+		return 0;
+	if (params_decode(type, strlen(type), out, CHK_TYPE_MAX + 1, &n) == 0) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = (char)tolower((unsigned char)out[i]);
+		if (chk_type_check(out, n) == 0)
+			return 0;
+	}
+	out[0] = '\0';
+	*why = "type must be a media type such as text/html (type/subtype, "
+	    "at most 127 characters, no parameters)";
+	return -1;
 }
 
 int

@@ -33,6 +33,11 @@ int params_check_hops(int hops, const char *no_anonymity, const char **why);
 /* name and hops are the raw query values, NULL when absent. */
 int params_parse_put(const char *name, const char *hops,
     struct put_params *out, const char **why);
+/* type: the raw query value, NULL when absent (then out is ""). A media
+ * type "type/subtype" (crypto/chk.h: chk_type_check), taken in any case
+ * and written in lower case, its one spelling under the keys. */
+int params_parse_type(const char *type, char out[CHK_TYPE_MAX + 1],
+    const char **why);
 /* path is what follows "/api/v1/get/" in the request path, raw. */
 int params_parse_get(const char *path, struct uri *u, const char **why);
 

@@ -48,6 +48,40 @@ code=$(get "$A/$b")
 [ "$code" = 200 ] && [ "$(header Content-Disposition)" = attachment ]
 ok $? "a document of unknown type is a download"
 [ "$(header X-Content-Type-Options)" = nosniff ]; ok $? "documents carry nosniff"
+# ---- the type stored at put time (umbra put --type) ----
+ty=$("$UMBRA" put --datadir "$N" --type image/png "$TMP/notes.txt" 2>/dev/null)
+[ "${ty:92:2}" = Ag ] && [ "$ty" != "$t" ]
+ok $? "put --type image/png: a version-2 URI, not the untyped one"
+code=$(get "$A/$ty")
+[ "$code" = 200 ] && cmp -s "$TMP/b" "$TMP/notes.txt" &&
+    [ "$(header Content-Type)" = image/png ] && [ -z "$(header Content-Disposition)" ]
+ok $? "GET of it: the stored type wins over the name (.txt), the bytes exactly"
+"$UMBRA" get --datadir "$N" "$ty" > "$TMP/out" 2>/dev/null &&
+    cmp -s "$TMP/out" "$TMP/notes.txt"
+ok $? "umbra get of a typed document: exactly the bytes put"
+tz=$("$UMBRA" put --datadir "$N" --type application/zip "$TMP/notes.txt" 2>/dev/null)
+code=$(get "$A/$tz")
+[ "$code" = 200 ] && [ "$(header Content-Disposition)" = attachment ] &&
+    [ "$(header Content-Type)" = application/octet-stream ]
+ok $? "a stored type a browser should not render: a download"
+for bad in Text/Plain text text/plain\;charset=utf-8 'text/ plain'; do
+	"$UMBRA" put --datadir "$N" --type "$bad" "$TMP/notes.txt" \
+	    > /dev/null 2> "$TMP/err"
+	[ $? = 2 ] && grep -q "bad type" "$TMP/err" || break
+done
+ok $? "put --type with a malformed type: exit 2 and a clear line"
+code=$(curl -s -o "$TMP/b" -w '%{http_code}' -X POST --data-binary x \
+    -H "Authorization: Bearer $(token "$N")" "$A/api/v1/put?type=image")
+[ "$code" = 400 ] && grep -q '"error"' "$TMP/b"
+ok $? "API put with type=image: 400 JSON"
+apiput() {	# apiput QUERY: the URI of "x" put with QUERY, or nothing
+	curl -s -X POST --data-binary x -H "Authorization: Bearer $(token "$N")" \
+	    "$A/api/v1/put?$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["uri"])' 2>/dev/null
+}
+u1=$(apiput type=IMAGE%2FPNG); u2=$(apiput type=image%2Fpng)
+[ -n "$u1" ] && [ "$u1" = "$u2" ] && [ "$u1" != "$(apiput)" ]
+ok $? "API put with type=IMAGE%2FPNG: taken, stored in lower case (the URI of image/png)"
+
 code=$(get "$A/CHK@nonsense")
 [ "$code" = 400 ]; ok $? "GET /CHK@nonsense: 400"
 [ "${t:4:1}" = A ] && c=B || c=A

@@ -812,6 +812,155 @@ test_round_trips(void)
 	free(data);
 }
 
+/* Encodes data as a typed stream of type; returns the encoder's result. */
+static int
+encode_typed(struct bmap *m, const char *type, const uint8_t *data,
+    size_t len, struct chk_root *root)
+{
+	struct chk_encoder *enc;
+	int rc;
+
+	if ((rc = chk_encoder_new(&enc, emit_cb, m)) != 0)
+		return rc;
+	if ((rc = chk_encoder_set_type(enc, type)) == 0 &&
+	    (rc = chk_encoder_write(enc, data, len)) == 0)
+		rc = chk_encoder_finish(enc, root);
+	chk_encoder_free(enc);
+	return rc;
+}
+
+/* Decodes a typed document whole: its type into type (or "" if none came)
+ * and its bytes into out. */
+static int
+decode_typed(const struct bmap *m, const struct chk_root *root, char *type,
+    uint8_t *out, size_t cap, size_t *total)
+{
+	struct chk_decoder *d;
+	struct chk_ref want;
+	struct bent *e;
+	size_t got;
+	int rc;
+
+	*total = 0;
+	type[0] = '\0';
+	if ((rc = chk_decoder_new(&d, root)) != 0)
+		return rc;
+	for (;;) {
+		if ((rc = chk_decoder_read(d, out + *total, cap - *total,
+		    &got)) != 0)
+			break;
+		if (chk_decoder_type(d) != NULL && type[0] == '\0')
+			snprintf(type, CHK_TYPE_MAX + 1, "%s",
+			    chk_decoder_type(d));
+		*total += got;
+		if (got > 0)
+			continue;
+		if (!chk_decoder_want(d, &want))
+			break;
+		if ((e = bmap_get(m, want.rkey)) == NULL) {
+			rc = DEC_MISSING;
+			break;
+		}
+		if ((rc = chk_decoder_feed(d, e->cipher)) != 0)
+			break;
+	}
+	chk_decoder_free(d);
+	return rc;
+}
+
+static void
+test_typed(void)
+{
+	static const char *const bad[] = { "", "text", "text/", "/html",
+	    "Text/html", "text/html; charset=utf-8", "text//html", "text/ht ml",
+	    "-text/html", "text/-html", "a/b/c" };
+	static const size_t sizes[] = { 0, 100, 3 * BS };
+	uint8_t *data = xmalloc(3 * BS), *out = xmalloc(3 * BS);
+	char type[CHK_TYPE_MAX + 1], uri[URI_MAX_LEN], longest[CHK_TYPE_MAX + 2];
+	struct chk_root root, plain;
+	struct chk_encoder *enc;
+	struct uri u, back;
+	struct bmap m;
+	size_t total;
+	bool ok = true;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok &= chk_type_check(bad[i], strlen(bad[i])) == CHK_EFORMAT;
+	TAP_OK(ok, "chk_type_check refuses %zu malformed types",
+	    sizeof(bad) / sizeof(bad[0]));
+	memset(longest, 'a', sizeof(longest) - 1);
+	longest[1] = '/';
+	longest[CHK_TYPE_MAX] = '\0';
+	TAP_OK(chk_type_check("text/html", 9) == 0 &&
+	    chk_type_check("application/vnd.oasis.opendocument.text+xml", 43) ==
+	    0 && chk_type_check(longest, CHK_TYPE_MAX) == 0 &&
+	    chk_type_check(longest, CHK_TYPE_MAX + 1) == CHK_EFORMAT,
+	    "chk_type_check takes real types up to %d bytes", CHK_TYPE_MAX);
+	rng_fill(data, 3 * BS, 7);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		bmap_init(&m);
+		TAP_OK(encode_typed(&m, "video/webm", data, sizes[i], &root) ==
+		    0 && root.typed && root.data_len == sizes[i] + 11,
+		    "%zu bytes typed video/webm: encodes, data_len counts the "
+		    "record", sizes[i]);
+		TAP_OK(decode_typed(&m, &root, type, out, 3 * BS, &total) == 0 &&
+		    strcmp(type, "video/webm") == 0 && total == sizes[i] &&
+		    memcmp(out, data, total) == 0,
+		    "... decodes to the type and exactly the document");
+		memset(&u, 0, sizeof(u));
+		u.root = root;
+		TAP_OK(uri_format(&u, uri, sizeof(uri)) == 0 &&
+		    uri_parse(&back, uri, strlen(uri)) == 0 &&
+		    back.root.typed && root_eq(&root, &back.root) &&
+		    strncmp(uri + 118 - 26, "Ag", 2) == 0,
+		    "... its URI says version 2 and parses back typed");
+		bmap_free(&m);
+	}
+	bmap_init(&m);
+	TAP_OK(encode(&m, data, 100, CH_WHOLE, &plain) == 0 &&
+	    encode_typed(&m, "text/plain", data, 100, &root) == 0 &&
+	    memcmp(plain.ref.rkey, root.ref.rkey, CHK_KEY_SIZE) != 0,
+	    "the same bytes typed and untyped have different keys");
+	bmap_free(&m);
+	bmap_init(&m);
+	TAP_OK(chk_encoder_new(&enc, emit_cb, &m) == 0 &&
+	    chk_encoder_set_type(enc, "text/HTML") == CHK_EFORMAT &&
+	    chk_encoder_write(enc, data, 1) == 0 &&
+	    chk_encoder_set_type(enc, "text/html") == CHK_ESTATE,
+	    "set_type: a bad type is CHK_EFORMAT, after a write CHK_ESTATE");
+	chk_encoder_free(enc);
+	bmap_free(&m);
+	/* A typed root whose stream does not hold a whole, valid record. */
+	memset(out, 0, BS);
+	memset(&root, 0, sizeof(root));
+	root.typed = 1;
+	root.data_len = root.stream_len = 5;
+	memcpy(out, "\x09text/", 6);
+	bmap_init(&m);
+	put_plain_root(&m, out, &root);
+	TAP_OK(decode_typed(&m, &root, type, data, BS, &total) ==
+	    CHK_EFORMAT && type[0] == '\0' && total == 0,
+	    "a record cut by the end of the stream: CHK_EFORMAT, no bytes");
+	bmap_free(&m);
+	root.data_len = root.stream_len = 9;
+	memcpy(out, "\x04TEXT/abcd", 9);
+	bmap_init(&m);
+	put_plain_root(&m, out, &root);
+	TAP_OK(decode_typed(&m, &root, type, data, BS, &total) ==
+	    CHK_EFORMAT && total == 0,
+	    "a record with an upper-case type: CHK_EFORMAT");
+	bmap_free(&m);
+	root.data_len = root.stream_len = 3;
+	memcpy(out, "\x00ab", 3);
+	bmap_init(&m);
+	put_plain_root(&m, out, &root);
+	TAP_OK(decode_typed(&m, &root, type, data, BS, &total) ==
+	    CHK_EFORMAT && total == 0, "a record of length 0: CHK_EFORMAT");
+	bmap_free(&m);
+	free(data);
+	free(out);
+}
+
 static void
 test_compressed(void)
 {
@@ -2377,6 +2526,7 @@ main(void)
 	test_index_parse();
 	test_uri_kat();
 	test_round_trips();
+	test_typed();
 	test_compressed();
 	test_compress_threshold();
 	test_tamper();

@@ -2,6 +2,7 @@
  * test_node_parse.c - the parsers of node/ that take outside input: API
  * parameters, sizes, HOST:PORT, peers, and the config file.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +145,36 @@ test_params(void)
 }
 
 static void
+test_type(void)
+{
+	static const char *const bad[] = { "image", "image/", "/png",
+	    "image/png;x=1", "image%2F", "image/p%00ng", "image/p%20ng",
+	    "image/png+", "%", "image/p+ng/x" };
+	char type[CHK_TYPE_MAX + 1], big[3 * (CHK_TYPE_MAX + 1) + 1];
+	const char *why = NULL;
+	bool ok = true;
+
+	TAP_OK(params_parse_type(NULL, type, &why) == 0 && type[0] == '\0' &&
+	    params_parse_type("", type, &why) == 0 && type[0] == '\0',
+	    "type absent or empty: none");
+	TAP_OK(params_parse_type("Image%2FSVG%2Bxml", type, &why) == 0 &&
+	    strcmp(type, "image/svg+xml") == 0,
+	    "type %%-decoded and lower-cased: image/svg+xml");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		ok &= params_parse_type(bad[i], type, &why) != 0 &&
+		    why != NULL && type[0] == '\0';
+	}
+	TAP_OK(ok, "%zu malformed types refused with a reason",
+	    sizeof(bad) / sizeof(bad[0]));
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[1] = '/';
+	TAP_OK(params_parse_type(big, type, &why) != 0,
+	    "a type longer than %d bytes refused", CHK_TYPE_MAX);
+}
+
+static void
 test_config(void)
 {
 	struct node_config cfg = { 0 };
@@ -186,6 +217,7 @@ main(void)
 	test_hostport();
 	test_peer();
 	test_params();
+	test_type();
 	test_config();
 	return tap_done();
 }

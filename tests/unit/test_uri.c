@@ -403,8 +403,11 @@ test_hostile(void)
 		const char *what;
 	} ex_bad[] = {
 		{ 0, 0, 0, 5, 5, "version 0" },
-		{ 2, 0, 0, 5, 5, "version 2" },
+		{ 3, 0, 0, 5, 5, "version 3" },
 		{ 255, 0, 0, 5, 5, "version 255" },
+		{ 2, 0, 0, 1, 1, "version 2 (typed), 1 byte: no room for a "
+		  "type record" },
+		{ 2, 0, 0, 0, 0, "version 2 (typed), empty" },
 		{ 1, 2, 0, 5, 5, "codec 2" },
 		{ 1, 255, 0, 5, 5, "codec 255" },
 		{ 1, 0, 1, 5, 5, "depth 1 for 5 bytes" },
@@ -445,6 +448,14 @@ test_hostile(void)
 	    (uint64_t)512 * 512 * BS + 1);
 	build(s, rk, ck, ex);
 	TAP_OK(parse(&u, s, KEYS_LEN) == URI_OK, "accept depth 3");
+	make_extra(ex, 2, CHK_CODEC_NONE, 0, 2, 2);
+	build(s, rk, ck, ex);
+	TAP_OK(parse(&u, s, KEYS_LEN) == URI_OK && u.root.typed == 1,
+	    "accept version 2 (typed) of 2 bytes, and mark it typed");
+	make_extra(ex, 1, CHK_CODEC_NONE, 0, 2, 2);
+	build(s, rk, ck, ex);
+	TAP_OK(parse(&u, s, KEYS_LEN) == URI_OK && u.root.typed == 0,
+	    "version 1 is untyped");
 
 	/* After the keys. */
 	static const char *const tails[] = { "?x", "#frag", " ", "x", ",",
