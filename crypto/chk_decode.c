@@ -26,6 +26,9 @@ struct chk_decoder {
 	uint8_t plain[CHK_BLOCK_SIZE];	/* the data block being read */
 	size_t off, len;		/* unread part of plain */
 	uint64_t out;			/* stream bytes handed out */
+	bool seeking;			/* walking down to seek_block */
+	uint64_t seek_block;		/* data block index to land on */
+	size_t seek_off;		/* and the offset in it */
 	uint8_t type_rec[1 + CHK_TYPE_MAX];	/* a typed stream's record */
 	size_t type_got;
 	bool type_done;
@@ -157,17 +160,21 @@ dec_take_index(struct chk_decoder *d)
 {
 	int l = d->want_level;
 	struct dec_level *lv = d->level[l];
-	size_t n = chk_shape_children(&d->shape, l, d->want_index);
+	size_t n = chk_shape_children(&d->shape, l, d->want_index), pos = 0;
 	int rc;
 
 	if ((rc = chk_index_parse(d->plain, n, lv->refs)) != 0)
 		return rc;
+	if (d->seeking)
+		pos = (size_t)(d->seek_block >> (9 * (l - 1))) % CHK_FANOUT;
+	if (pos >= n)
+		return CHK_EFORMAT;
 	lv->n = n;
-	lv->pos = 0;
+	lv->pos = pos;
 	lv->index = d->want_index;
-	d->want = lv->refs[0];
+	d->want = lv->refs[pos];
 	d->want_level = l - 1;
-	d->want_index = lv->index * CHK_FANOUT;
+	d->want_index = lv->index * CHK_FANOUT + pos;
 	return CHK_OK;
 }
 
@@ -185,6 +192,11 @@ dec_take_data(struct chk_decoder *d)
 	d->off = 0;
 	d->len = len;
 	d->have_want = false;
+	if (d->seeking) {
+		d->off = d->seek_off;
+		d->out += d->seek_off;
+		d->seeking = false;
+	}
 	return CHK_OK;
 }
 
@@ -313,6 +325,60 @@ dec_read_type(struct chk_decoder *d)
 		d->type[d->type_rec[0]] = '\0';
 		d->type_done = true;
 	}
+	return CHK_OK;
+}
+
+/* Points the walk at data block t: the index blocks on the path to it
+ * that are not in hand are wanted again, top down, each taking the child
+ * on the path (dec_take_index) rather than its first. */
+static void
+dec_seek_block(struct chk_decoder *d, uint64_t t, size_t off)
+{
+	int top = 1;
+
+	/* The root level is always in hand; below it, keep each level
+	 * whose block is the one on the path, as long as all above are. */
+	for (int l = d->shape.depth - 1; l >= 1; l--) {
+		if (d->level[l]->n == 0 || d->level[l]->index != t >> (9 * l)) {
+			top = l + 1;
+			break;
+		}
+	}
+	for (int l = top; l <= d->shape.depth; l++)
+		d->level[l]->pos = (size_t)(t >> (9 * (l - 1))) % CHK_FANOUT;
+	d->want = d->level[top]->refs[d->level[top]->pos];
+	d->want_level = top - 1;
+	d->want_index = t >> (9 * (top - 1));
+	d->have_want = true;
+	d->seeking = true;
+	d->seek_block = t;
+	d->seek_off = off;
+	d->out = t * CHK_BLOCK_SIZE;
+	d->off = d->len = 0;
+}
+
+int
+chk_decoder_seek(struct chk_decoder *d, uint64_t pos)
+{
+	uint64_t s, t;
+
+	if (d->failed || !d->fed_root || d->root.codec != CHK_CODEC_NONE ||
+	    (d->root.typed && !d->type_done))
+		return CHK_ESTATE;
+	s = pos + (d->root.typed ? 1 + (uint64_t)d->type_rec[0] : 0);
+	if (s > d->root.stream_len || s < pos)
+		return CHK_EFORMAT;
+	if (d->shape.depth == 0) {
+		/* The root is the one data block, still in plain. */
+		d->off = (size_t)s;
+		d->out = s;
+		return CHK_OK;
+	}
+	/* The end of a stream that fills its last block lies in it. */
+	t = s / CHK_BLOCK_SIZE;
+	if (t == d->shape.count[0])
+		t--;
+	dec_seek_block(d, t, (size_t)(s - t * CHK_BLOCK_SIZE));
 	return CHK_OK;
 }
 

@@ -60,6 +60,16 @@ size_t chk_decoder_upcoming(const struct chk_decoder *d, struct chk_ref *refs,
  * also when called with len 0. NULL before that, and for untyped ones. */
 const char *chk_decoder_type(const struct chk_decoder *d);
 
+/* Moves to document byte pos (0 to the document's length) of an
+ * uncompressed stream, so that a range of a large document (media in a
+ * browser) costs the blocks on the path to it, not those before it: the
+ * index blocks not in hand are wanted again, then the data block. Only
+ * after the root was fed (and, if typed, its record read), and only for
+ * CHK_CODEC_NONE (a compressed stream must be read from its start):
+ * else CHK_ESTATE; pos past the end is CHK_EFORMAT. */
+int chk_decoder_seek(struct chk_decoder *d, uint64_t pos)
+	__attribute__((warn_unused_result));
+
 /* Stream bytes handed out so far (a type record included). */
 uint64_t chk_decoder_bytes_out(const struct chk_decoder *d);
 

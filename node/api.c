@@ -62,6 +62,8 @@ struct api_req {
 	struct fetch *fetch;		/* REQ_GET */
 	bool gateway;			/* REQ_GET: GET /URI */
 	struct uri uri;			/* REQ_GET */
+	uint64_t skip;			/* REQ_GET: bytes to drop first */
+	uint64_t left;			/* REQ_GET: bytes still to send */
 	uint64_t ticket;		/* a put waiting for the inserter */
 	unsigned hops;			/* onion path length */
 	bool inserting, insert_done, inserted;
@@ -93,25 +95,36 @@ api_add_common_headers(struct MHD_Response *r, const char *csp)
 	MHD_add_response_header(r, "Content-Security-Policy", csp);
 }
 
-/* Queues a JSON body; takes ownership of doc. */
-static enum MHD_Result
-api_reply_json(struct MHD_Connection *conn, unsigned status, json_t *doc)
+/* A JSON body with the common headers, or NULL; takes ownership of doc. */
+static struct MHD_Response *
+api_json_response(json_t *doc)
 {
 	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	struct MHD_Response *r;
-	enum MHD_Result ret;
 
 	json_decref(doc);
 	if (text == NULL)
-		return MHD_NO;
+		return NULL;
 	r = MHD_create_response_from_buffer(strlen(text), text,
 	    MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
 		free(text);
-		return MHD_NO;
+		return NULL;
 	}
 	MHD_add_response_header(r, "Content-Type", "application/json");
 	api_add_common_headers(r, API_CSP);
+	return r;
+}
+
+/* Queues a JSON body; takes ownership of doc. */
+static enum MHD_Result
+api_reply_json(struct MHD_Connection *conn, unsigned status, json_t *doc)
+{
+	struct MHD_Response *r = api_json_response(doc);
+	enum MHD_Result ret;
+
+	if (r == NULL)
+		return MHD_NO;
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -356,9 +369,23 @@ api_get_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	ssize_t n;
 
 	(void)pos;	/* libmicrohttpd reads in order */
+	/* A range of a compressed document: the bytes before it are read
+	 * into buf and dropped. */
+	while (req->skip > 0) {
+		n = fetch_read(req->fetch, (uint8_t *)buf,
+		    max < req->skip ? max : (size_t)req->skip);
+		if (n <= 0)
+			goto stop;
+		req->skip -= (uint64_t)n;
+	}
+	if (max > req->left)
+		max = (size_t)req->left;
 	n = fetch_read(req->fetch, (uint8_t *)buf, max);
-	if (n > 0)
+	if (n > 0) {
+		req->left -= (uint64_t)n;
 		return n;
+	}
+stop:
 	if (n == FETCH_AGAIN) {
 		api_req_suspend(req);
 		return 0;
@@ -367,17 +394,81 @@ api_get_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	    MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
-/* Answers once the root block is in: the status, or the document. The
- * gateway names a type from the URI's name and sends what a browser
- * could run as a download. */
+/* 416, with the length a range must fall in. */
+static enum MHD_Result
+api_reply_no_range(struct api_req *req, uint64_t len)
+{
+	struct MHD_Response *r = api_json_response(json_pack("{s:s}", "error",
+	    "the range asked for is not in the document"));
+	enum MHD_Result ret;
+	char cr[48];
+
+	if (r == NULL)
+		return MHD_NO;
+	snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)len);
+	MHD_add_response_header(r, "Content-Range", cr);
+	ret = MHD_queue_response(req->conn, 416, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* The document: whole (200), or one range of it (206: media players seek
+ * with these), reached by a seek where the document is uncompressed. The
+ * gateway names the stored type, else one from the URI's name, and sends
+ * what a browser could run as a download. */
+static enum MHD_Result
+api_get_respond(struct api_req *req)
+{
+	const char *type = "application/octet-stream";
+	uint64_t len = fetch_length(req->fetch), first = 0, last = 0;
+	struct node *node = req->api->node;
+	bool show_inline = false;
+	enum params_range rr;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char cr[80];
+
+	rr = params_parse_range(MHD_lookup_connection_value(req->conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE), len, &first, &last);
+	if (rr == PARAMS_RANGE_BAD)
+		return api_reply_no_range(req, len);
+	req->left = rr == PARAMS_RANGE_ONE ? last - first + 1 : len;
+	if (first > 0 && fetch_seek(req->fetch, first) != 0)
+		req->skip = first;
+	node->count.gets_found++;
+	node->count.get_bytes += req->left;
+	r = MHD_create_response_from_callback(req->left, API_GET_BLOCK,
+	    api_get_reader, req, NULL);
+	if (r == NULL)
+		return MHD_NO;
+	if (req->gateway) {
+		type = page_content_type(req->uri.name, fetch_type(req->fetch),
+		    &show_inline);
+		if (!show_inline)
+			MHD_add_response_header(r, "Content-Disposition",
+			    "attachment");
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Accept-Ranges", "bytes");
+	if (rr == PARAMS_RANGE_ONE) {
+		snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu",
+		    (unsigned long long)first, (unsigned long long)last,
+		    (unsigned long long)len);
+		MHD_add_response_header(r, "Content-Range", cr);
+	}
+	api_add_common_headers(r, API_CSP);
+	ret = MHD_queue_response(req->conn, rr == PARAMS_RANGE_ONE ? 206 : 200,
+	    r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* Answers once the root block is in (and a typed document's record): the
+ * status, or the document. */
 static enum MHD_Result
 api_get_answer(struct api_req *req)
 {
-	const char *type = "application/octet-stream";
 	struct node *node = req->api->node;
-	bool show_inline = false;
-	struct MHD_Response *r;
-	enum MHD_Result ret;
 	int st = fetch_status(req->fetch);
 
 	if (st == 0) {
@@ -404,24 +495,7 @@ api_get_answer(struct api_req *req)
 		return api_reply_error(req->conn, 404, "content not found (the "
 		    "start of the document could not be had)");
 	}
-	node->count.gets_found++;
-	node->count.get_bytes += fetch_length(req->fetch);
-	r = MHD_create_response_from_callback(fetch_length(req->fetch),
-	    API_GET_BLOCK, api_get_reader, req, NULL);
-	if (r == NULL)
-		return MHD_NO;
-	if (req->gateway) {
-		type = page_content_type(req->uri.name, fetch_type(req->fetch),
-		    &show_inline);
-		if (!show_inline)
-			MHD_add_response_header(r, "Content-Disposition",
-			    "attachment");
-	}
-	MHD_add_response_header(r, "Content-Type", type);
-	api_add_common_headers(r, API_CSP);
-	ret = MHD_queue_response(req->conn, 200, r);
-	MHD_destroy_response(r);
-	return ret;
+	return api_get_respond(req);
 }
 
 /* GET /api/v1/get/URI (gateway false) and GET /URI (gateway true): the

@@ -271,6 +271,17 @@ fetch_length(const struct fetch *f)
 	return f->root.data_len - (type != NULL ? 1 + strlen(type) : 0);
 }
 
+int
+fetch_seek(struct fetch *f, uint64_t pos)
+{
+	if (f->status != 200 || f->root.codec != CHK_CODEC_NONE)
+		return -1;
+	for (size_t i = 0; i < FETCH_WINDOW; i++)
+		fetch_slot_clear(&f->slot[i]);
+	f->waiting = false;
+	return chk_decoder_seek(f->dec, pos) == 0 ? 0 : -1;
+}
+
 ssize_t
 fetch_read(struct fetch *f, uint8_t *buf, size_t max)
 {

@@ -60,6 +60,12 @@ int fetch_read_type(struct fetch *f) __attribute__((warn_unused_result));
 const char *fetch_type(const struct fetch *f);
 /* After fetch_read_type(): the document's length in bytes. */
 uint64_t fetch_length(const struct fetch *f);
+/* After fetch_read_type(): moves to document byte pos, dropping the
+ * blocks in flight, so that a range costs the blocks of the range and
+ * the few index blocks above it. -1 if the document is compressed (read
+ * and drop the bytes before pos instead) or pos is past its end. */
+int fetch_seek(struct fetch *f, uint64_t pos)
+	__attribute__((warn_unused_result));
 /* Up to max document bytes into buf: the count, 0 at the end, FETCH_AGAIN
  * (wait for wake), or -1 (failed: logged). */
 ssize_t fetch_read(struct fetch *f, uint8_t *buf, size_t max);

@@ -110,6 +110,54 @@ params_parse_type(const char *type, char out[CHK_TYPE_MAX + 1],
 	return -1;
 }
 
+/* Reads 1 to 19 decimal digits at *s (so no u64 overflow); -1 if none. */
+static int
+params_read_u64(const char **s, uint64_t *v)
+{
+	const char *p = *s;
+
+	*v = 0;
+	while (*p >= '0' && *p <= '9' && p - *s < 19)
+		*v = *v * 10 + (uint64_t)(*p++ - '0');
+	if (p == *s || (*p >= '0' && *p <= '9'))
+		return -1;
+	*s = p;
+	return 0;
+}
+
+enum params_range
+params_parse_range(const char *h, uint64_t length, uint64_t *first,
+    uint64_t *last)
+{
+	uint64_t a, b;
+
+	if (h == NULL || strncmp(h, "bytes=", 6) != 0)
+		return PARAMS_RANGE_NONE;
+	h += 6;
+	if (*h == '-') {		/* the last N bytes */
+		h++;
+		if (params_read_u64(&h, &b) != 0 || *h != '\0')
+			return PARAMS_RANGE_NONE;
+		if (b == 0 || length == 0)
+			return PARAMS_RANGE_BAD;
+		*first = b < length ? length - b : 0;
+		*last = length - 1;
+		return PARAMS_RANGE_ONE;
+	}
+	if (params_read_u64(&h, &a) != 0 || *h++ != '-')
+		return PARAMS_RANGE_NONE;
+	b = UINT64_MAX;
+	if (*h != '\0' && (params_read_u64(&h, &b) != 0 || b < a))
+		return PARAMS_RANGE_NONE;
+	if (*h != '\0')		/* several ranges, or junk */
+		return PARAMS_RANGE_NONE;
+	if (a >= length)
+		return PARAMS_RANGE_BAD;
+	*first = a;
+	*last = b < length ? b : length - 1;
+	return PARAMS_RANGE_ONE;
+}
+
 int
 params_parse_get(const char *path, struct uri *u, const char **why)
 {

@@ -9,6 +9,7 @@
 #define UMBRA_PARAMS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "crypto/uri.h"
 
@@ -38,6 +39,19 @@ int params_parse_put(const char *name, const char *hops,
  * and written in lower case, its one spelling under the keys. */
 int params_parse_type(const char *type, char out[CHK_TYPE_MAX + 1],
     const char **why);
+/* A Range header (RFC 9110 section 14) against a document of length
+ * bytes: PARAMS_RANGE_ONE with [*first, *last] for one satisfiable range
+ * ("bytes=A-B", "bytes=A-", "bytes=-N"; B past the end is cut to it);
+ * PARAMS_RANGE_NONE when the whole document is to be sent (no header, a
+ * malformed one, or several ranges, which a server may ignore);
+ * PARAMS_RANGE_BAD when no byte of it exists (answer 416). */
+enum params_range {
+	PARAMS_RANGE_NONE = 0,
+	PARAMS_RANGE_ONE = 1,
+	PARAMS_RANGE_BAD = -1,
+};
+enum params_range params_parse_range(const char *header, uint64_t length,
+    uint64_t *first, uint64_t *last);
 /* path is what follows "/api/v1/get/" in the request path, raw. */
 int params_parse_get(const char *path, struct uri *u, const char **why);
 

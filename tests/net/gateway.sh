@@ -82,6 +82,42 @@ u1=$(apiput type=IMAGE%2FPNG); u2=$(apiput type=image%2Fpng)
 [ -n "$u1" ] && [ "$u1" = "$u2" ] && [ "$u1" != "$(apiput)" ]
 ok $? "API put with type=IMAGE%2FPNG: taken, stored in lower case (the URI of image/png)"
 
+# ---- ranges (media players seek with them) ----
+head -c 3000000 /dev/urandom > "$TMP/movie.webm"
+yes 'a line of text, many times over' | head -c 3000000 > "$TMP/long.txt"
+mv_=$("$UMBRA" put --datadir "$N" "$TMP/movie.webm" 2>/dev/null)
+lt=$("$UMBRA" put --datadir "$N" "$TMP/long.txt" 2>/dev/null)
+slice() { tail -c +$(($2 + 1)) "$1" | head -c "$3"; }	# slice FILE FROM COUNT
+code=$(get "$A/$mv_" -H 'Range: bytes=2000000-2000099')
+[ "$code" = 206 ] && [ "$(header Content-Range)" = "bytes 2000000-2000099/3000000" ] &&
+    cmp -s "$TMP/b" <(slice "$TMP/movie.webm" 2000000 100) &&
+    [ "$(header Accept-Ranges)" = bytes ]
+ok $? "Range bytes=2000000-2000099 of a raw 3 MB document: 206, Content-Range, those 100 bytes"
+code=$(get "$A/$mv_" -H 'Range: bytes=-5000')
+[ "$code" = 206 ] && cmp -s "$TMP/b" <(tail -c 5000 "$TMP/movie.webm")
+ok $? "Range bytes=-5000: the last 5000 bytes"
+code=$(get "$A/$mv_" -H 'Range: bytes=2999990-')
+[ "$code" = 206 ] && cmp -s "$TMP/b" <(tail -c 10 "$TMP/movie.webm") &&
+    [ "$(header Content-Range)" = "bytes 2999990-2999999/3000000" ]
+ok $? "Range bytes=2999990-: to the end"
+code=$(get "$A/$lt" -H 'Range: bytes=1234567-1240000')
+[ "$code" = 206 ] && cmp -s "$TMP/b" <(slice "$TMP/long.txt" 1234567 5434)
+ok $? "a range of a compressed document: 206 and the right bytes (read and dropped up to it)"
+code=$(get "$A/$mv_" -H 'Range: bytes=3000000-')
+[ "$code" = 416 ] && [ "$(header Content-Range)" = "bytes */3000000" ]
+ok $? "a range past the end: 416 with Content-Range bytes */3000000"
+code=$(get "$A/$mv_" -H 'Range: bytes=0-1,5-6')
+[ "$code" = 200 ] && cmp -s "$TMP/b" "$TMP/movie.webm"
+ok $? "several ranges: the whole document, 200"
+code=$(curl -s --max-time 10 -o "$TMP/b" -w '%{http_code}' -H "Authorization: Bearer $(token "$N")" \
+    -H 'Range: bytes=100-199' "$A/api/v1/get/$ty")
+[ "$code" = 416 ]
+ok $? "a range past the end of a 12-byte typed document through the API: 416"
+code=$(curl -s --max-time 10 -o "$TMP/b" -w '%{http_code}' -H "Authorization: Bearer $(token "$N")" \
+    -H 'Range: bytes=2-5' "$A/api/v1/get/$ty")
+[ "$code" = 206 ] && cmp -s "$TMP/b" <(slice "$TMP/notes.txt" 2 4)
+ok $? "a range of a typed document through the API counts document bytes"
+
 code=$(get "$A/CHK@nonsense")
 [ "$code" = 400 ]; ok $? "GET /CHK@nonsense: 400"
 [ "${t:4:1}" = A ] && c=B || c=A

@@ -961,6 +961,139 @@ test_typed(void)
 	free(out);
 }
 
+/* Feeds blocks from m until the decoder has what it wants, or fails. */
+static int
+feed_wanted(struct chk_decoder *d, const struct bmap *m, size_t *feeds)
+{
+	struct chk_ref want;
+	struct bent *e;
+
+	if (!chk_decoder_want(d, &want))
+		return 0;
+	if ((e = bmap_get(m, want.rkey)) == NULL)
+		return DEC_MISSING;
+	(*feeds)++;
+	return chk_decoder_feed(d, e->cipher);
+}
+
+/* Opens root, reads a typed stream's record, seeks to pos and reads to
+ * the end into out: the result, the bytes read and the blocks fed after
+ * the seek. */
+static int
+decode_from(const struct bmap *m, const struct chk_root *root, uint64_t pos,
+    uint8_t *out, size_t cap, size_t *total, size_t *feeds)
+{
+	struct chk_decoder *d;
+	struct chk_ref want;
+	size_t got;
+	int rc;
+
+	*total = *feeds = 0;
+	if ((rc = chk_decoder_new(&d, root)) != 0)
+		return rc;
+	rc = feed_wanted(d, m, feeds);		/* the root */
+	while (rc == 0 && root->typed && chk_decoder_type(d) == NULL) {
+		if ((rc = chk_decoder_read(d, NULL, 0, &got)) == 0 &&
+		    chk_decoder_type(d) == NULL)
+			rc = feed_wanted(d, m, feeds);
+	}
+	if (rc == 0)
+		rc = chk_decoder_seek(d, pos);
+	*feeds = 0;
+	while (rc == 0) {
+		if ((rc = chk_decoder_read(d, out + *total, cap - *total,
+		    &got)) != 0)
+			break;
+		*total += got;
+		if (got > 0)
+			continue;
+		if (!chk_decoder_want(d, &want))
+			break;
+		rc = feed_wanted(d, m, feeds);
+	}
+	chk_decoder_free(d);
+	return rc;
+}
+
+static void
+test_seek(void)
+{
+	static const size_t sizes[] = { 100, 3 * BS + 5, 600 * BS + 7 };
+	size_t maxlen = 600 * BS + 7, total, feeds;
+	uint8_t *data = xmalloc(maxlen), *out = xmalloc(maxlen);
+	struct chk_root root;
+	struct chk_decoder *d;
+	struct bmap m;
+	size_t got;
+
+	rng_fill(data, maxlen, 99);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t len = sizes[i];
+		uint64_t pos[] = { 0, 1, BS - 1, BS, len / 2, len - 1, len };
+		bool ok = true;
+
+		bmap_init(&m);
+		TAP_OK(encode(&m, data, len, CH_WHOLE, &root) == 0 &&
+		    root.codec == CHK_CODEC_NONE, "seek: %zu random bytes "
+		    "encode raw", len);
+		for (size_t j = 0; j < sizeof(pos) / sizeof(pos[0]); j++) {
+			if (pos[j] > len)
+				continue;
+			ok &= decode_from(&m, &root, pos[j], out, maxlen,
+			    &total, &feeds) == 0 && total == len - pos[j] &&
+			    memcmp(out, data + pos[j], total) == 0;
+		}
+		TAP_OK(ok, "... from each of 0, 1, BS-1, BS, the middle, the "
+		    "last byte and the end: exactly the rest");
+		TAP_OK(decode_from(&m, &root, len - 1, out, maxlen, &total,
+		    &feeds) == 0 && feeds <= (size_t)root.depth,
+		    "... the last byte costs %zu blocks after the seek (depth "
+		    "%d), not the %zu before it", feeds, root.depth,
+		    (len - 1) / BS);
+		TAP_OK(decode_from(&m, &root, len + 1, out, maxlen, &total,
+		    &feeds) == CHK_EFORMAT, "... past the end: CHK_EFORMAT");
+		bmap_free(&m);
+	}
+	/* Seeking back after reading: the walk goes up and down again. */
+	bmap_init(&m);
+	TAP_OK(encode(&m, data, 600 * BS + 7, CH_WHOLE, &root) == 0 &&
+	    chk_decoder_new(&d, &root) == 0, "seek back: a depth-2 document");
+	total = feeds = 0;
+	while (total < 520 * BS && chk_decoder_read(d, out, maxlen, &got) ==
+	    0 && (got > 0 || feed_wanted(d, &m, &feeds) == 0))
+		total += got;
+	TAP_OK(total >= 520 * BS && chk_decoder_seek(d, 7) == 0 &&
+	    chk_decoder_read(d, out, 1, &got) == 0 && got == 0 &&
+	    feed_wanted(d, &m, &feeds) == 0 && feed_wanted(d, &m, &feeds) == 0 &&
+	    chk_decoder_read(d, out, 5, &got) == 0 && got == 5 &&
+	    memcmp(out, data + 7, 5) == 0,
+	    "after 520 blocks, a seek to byte 7 refetches 2 blocks and reads "
+	    "it");
+	chk_decoder_free(d);
+	bmap_free(&m);
+	/* A typed raw stream: positions count document bytes. */
+	bmap_init(&m);
+	TAP_OK(encode_typed(&m, "video/webm", data, 2 * BS, &root) == 0 &&
+	    decode_from(&m, &root, BS - 3, out, maxlen, &total, &feeds) == 0 &&
+	    total == BS + 3 && memcmp(out, data + BS - 3, total) == 0,
+	    "a typed stream: seek counts document bytes, past the record");
+	bmap_free(&m);
+	/* Where seeking is refused. */
+	bmap_init(&m);
+	memset(data, 'z', MIB);
+	TAP_OK(encode(&m, data, MIB, CH_WHOLE, &root) == 0 &&
+	    root.codec == CHK_CODEC_ZSTD && decode_from(&m, &root, 5, out,
+	    maxlen, &total, &feeds) == CHK_ESTATE,
+	    "a compressed stream: CHK_ESTATE");
+	TAP_OK(chk_decoder_new(&d, &root) == 0 &&
+	    chk_decoder_seek(d, 0) == CHK_ESTATE,
+	    "before the root is fed: CHK_ESTATE");
+	chk_decoder_free(d);
+	bmap_free(&m);
+	free(data);
+	free(out);
+}
+
 static void
 test_compressed(void)
 {
@@ -2527,6 +2660,7 @@ main(void)
 	test_uri_kat();
 	test_round_trips();
 	test_typed();
+	test_seek();
 	test_compressed();
 	test_compress_threshold();
 	test_tamper();

@@ -175,6 +175,55 @@ test_type(void)
 }
 
 static void
+test_range(void)
+{
+	static const struct {
+		const char *h;
+		uint64_t len;
+		int rc;
+		uint64_t first, last;
+	} cases[] = {
+		{ NULL, 100, PARAMS_RANGE_NONE, 0, 0 },
+		{ "bytes=0-9", 100, PARAMS_RANGE_ONE, 0, 9 },
+		{ "bytes=10-", 100, PARAMS_RANGE_ONE, 10, 99 },
+		{ "bytes=90-200", 100, PARAMS_RANGE_ONE, 90, 99 },
+		{ "bytes=-30", 100, PARAMS_RANGE_ONE, 70, 99 },
+		{ "bytes=-300", 100, PARAMS_RANGE_ONE, 0, 99 },
+		{ "bytes=99-99", 100, PARAMS_RANGE_ONE, 99, 99 },
+		{ "bytes=100-", 100, PARAMS_RANGE_BAD, 0, 0 },
+		{ "bytes=100-200", 100, PARAMS_RANGE_BAD, 0, 0 },
+		{ "bytes=-0", 100, PARAMS_RANGE_BAD, 0, 0 },
+		{ "bytes=0-", 0, PARAMS_RANGE_BAD, 0, 0 },
+		{ "bytes=9-1", 100, PARAMS_RANGE_NONE, 0, 0 },
+		{ "bytes=0-1,5-6", 100, PARAMS_RANGE_NONE, 0, 0 },
+		{ "bytes=", 100, PARAMS_RANGE_NONE, 0, 0 },
+		{ "bytes=-", 100, PARAMS_RANGE_NONE, 0, 0 },
+		{ "bytes= 1-2", 100, PARAMS_RANGE_NONE, 0, 0 },
+		{ "bytes=+1-2", 100, PARAMS_RANGE_NONE, 0, 0 },
+		{ "items=0-1", 100, PARAMS_RANGE_NONE, 0, 0 },
+		{ "bytes=1-2x", 100, PARAMS_RANGE_NONE, 0, 0 },
+		{ "bytes=99999999999999999999-", 100, PARAMS_RANGE_NONE, 0, 0 },
+		{ "bytes=0-99999999999999999999", 100, PARAMS_RANGE_NONE, 0, 0 },
+		{ "bytes=0-9999999999999999999", 100, PARAMS_RANGE_ONE, 0, 99 },
+	};
+	uint64_t a, b;
+	bool ok;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		a = b = 7;
+		ok = (int)params_parse_range(cases[i].h, cases[i].len, &a, &b) ==
+		    cases[i].rc;
+		if (cases[i].rc == PARAMS_RANGE_ONE)
+			ok = ok && a == cases[i].first && b == cases[i].last;
+		TAP_OK(ok, "Range %s of %llu bytes: %d [%llu, %llu]",
+		    cases[i].h ? cases[i].h : "(none)",
+		    (unsigned long long)cases[i].len, cases[i].rc,
+		    (unsigned long long)cases[i].first,
+		    (unsigned long long)cases[i].last);
+	}
+}
+
+static void
 test_config(void)
 {
 	struct node_config cfg = { 0 };
@@ -218,6 +267,7 @@ main(void)
 	test_peer();
 	test_params();
 	test_type();
+	test_range();
 	test_config();
 	return tap_done();
 }
