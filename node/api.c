@@ -28,6 +28,7 @@
 #include "node/peers.h"
 #include "node/relay.h"
 #include "node/relays.h"
+#include "node/session.h"
 #include "node/transit.h"
 #include "node/util.h"
 
@@ -48,9 +49,13 @@ struct api {
 	char address[UTIL_HOST_MAX + 16];
 	char hosts[4][UTIL_HOST_MAX + 16];	/* acceptable Host values */
 	char token[API_TOKEN_HEX + 1];
+	struct session_table *sessions;	/* browsers logged in */
 };
 
-enum req_kind { REQ_OTHER, REQ_PUT, REQ_GET };
+/* REQ_FORM is a browser's form (/login, /logout, /upload) while its
+ * body is parsed; an upload becomes REQ_PUT at its file's first byte. */
+enum req_kind { REQ_OTHER, REQ_PUT, REQ_GET, REQ_FORM };
+enum form_kind { FORM_LOGIN, FORM_LOGOUT, FORM_UPLOAD };
 
 /* Per-request state, owned by libmicrohttpd's con_cls slot. */
 struct api_req {
@@ -72,7 +77,15 @@ struct api_req {
 	bool body_done;			/* the whole body has arrived */
 	int fail_status;		/* answer after the body is drained */
 	const char *fail_text;
+	struct MHD_PostProcessor *form;	/* a browser's form body */
+	enum form_kind form_kind;
+	char secret[SESSION_HEX + 1];	/* the form's token or csrf field */
+	char ftype[CHK_TYPE_MAX + 1];	/* an upload's type field */
+	size_t secret_len, ftype_len;
+	bool browser;			/* answer the put with a page */
 };
+
+_Static_assert(API_TOKEN_HEX == SESSION_HEX, "one buffer holds either");
 
 static void api_run(struct api *a);
 
@@ -81,7 +94,8 @@ static void api_run(struct api *a);
 /* Answers allow nothing to load; the status page adds its own style. */
 #define API_CSP "default-src 'none'; frame-ancestors 'none'"
 #define API_CSP_PAGE \
-	"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+	"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; " \
+	"frame-ancestors 'none'"
 
 static void
 api_add_common_headers(struct MHD_Response *r, const char *csp)
@@ -135,6 +149,64 @@ api_reply_error(struct MHD_Connection *conn, unsigned status,
     const char *msg)
 {
 	return api_reply_json(conn, status, json_pack("{s:s}", "error", msg));
+}
+
+/* A small HTML page: a title, body_html (ours: no outside text in it
+ * unescaped) and the way back to the status page. */
+static enum MHD_Result
+api_reply_page(struct MHD_Connection *conn, unsigned status,
+    const char *title, const char *body_html)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *html = NULL;
+
+	if (asprintf(&html, "<!DOCTYPE html>\n<html lang=en><head><meta "
+	    "charset=\"utf-8\"><meta name=\"viewport\" content=\"width="
+	    "device-width,initial-scale=1\"><title>%s</title><style>body{"
+	    "font-family:sans-serif;max-width:46em;margin:1em auto;padding:0 "
+	    "1em}code{word-break:break-all}</style></head><body><h1>%s</h1>%s"
+	    "<p><a href=\"/\">Back to the node</a></p></body></html>\n",
+	    title, title, body_html) < 0)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(strlen(html), html,
+	    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(html);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+	api_add_common_headers(r, API_CSP_PAGE);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A redirect to location (ours), with a cookie to set if not NULL. */
+static enum MHD_Result
+api_reply_redirect(struct MHD_Connection *conn, const char *location,
+    const char *cookie)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Location", location);
+	if (cookie != NULL)
+		MHD_add_response_header(r, "Set-Cookie", cookie);
+	api_add_common_headers(r, API_CSP);
+	ret = MHD_queue_response(conn, 303, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static const char *
+api_cookie(struct MHD_Connection *conn)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_COOKIE);
 }
 
 /* ---- request checks ---- */
@@ -530,7 +602,9 @@ api_get(struct api_req *req, struct MHD_Connection *conn, const char *path,
 static enum MHD_Result
 api_page_status(struct api *a, struct MHD_Connection *conn)
 {
-	char *html = page_status_html(a->node);
+	char csrf[SESSION_HEX + 1];
+	char *html = page_status_html(a->node, session_find(a->sessions,
+	    api_cookie(conn), util_now(), csrf) ? csrf : NULL);
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
@@ -612,6 +686,28 @@ api_put_body(struct api_req *req, const char *data, size_t *size)
 	return MHD_YES;
 }
 
+/* The answer to a put that worked: JSON, or a page for a browser's
+ * upload form. */
+static enum MHD_Result
+api_put_reply(struct api_req *req, const char *uri, bool pending)
+{
+	char body[URI_MAX_LEN * 2 + 256];
+	struct uri u;
+
+	if (uri_parse(&u, uri, strlen(uri)) == 0)
+		node_note_request(req->api->node, true, 200,
+		    u.root.data_len, u.root.ref.rkey);
+	if (!req->browser)
+		return api_reply_json(req->conn, 200, json_pack("{s:s,s:b}",
+		    "uri", uri, "pending", pending));
+	/* A URI is base64url and %-escapes: nothing in it needs escaping. */
+	snprintf(body, sizeof(body), "<p>Its key:</p><p><a href=\"/%s\">"
+	    "<code>%s</code></a></p><p>%s</p>", uri, uri, pending ?
+	    "It is kept on this node, which inserts it into the network as "
+	    "soon as it can." : "The network has it.");
+	return api_reply_page(req->conn, 200, "Inserted", body);
+}
+
 static void
 api_put_inserted(void *arg, bool inserted)
 {
@@ -639,8 +735,7 @@ api_put_insert(struct api_req *req, const char *uri)
 	}
 	if (!wait) {
 		req->insert_done = true;
-		return api_reply_json(req->conn, 200, json_pack("{s:s,s:b}",
-		    "uri", uri, "pending", 1));
+		return api_put_reply(req, uri, true);
 	}
 	api_req_suspend(req);
 	return MHD_YES;
@@ -676,8 +771,232 @@ api_put_end(struct api_req *req)
 		api_req_suspend(req);
 		return MHD_YES;
 	}
-	return api_reply_json(req->conn, 200, json_pack("{s:s,s:b}", "uri",
-	    text, "pending", !req->inserted));
+	return api_put_reply(req, text, !req->inserted);
+}
+
+/* ---- a browser's forms: /login, /logout, /upload; and /open ---- */
+
+#define API_FORM_BUFFER (16 * 1024)
+
+/* A browser says which page a form came from: only ours may act here (a
+ * second lock after the SameSite cookie and the form token). */
+static bool
+api_origin_ok(const struct api *a, struct MHD_Connection *conn)
+{
+	const char *o = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Origin");
+
+	if (o == NULL)
+		return true;	/* not a browser, or an old one: tokens hold */
+	if (strncmp(o, "http://", 7) != 0)
+		return false;
+	return api_host_ok(a, o + 7);
+}
+
+/* Appends a piece of a field's value; one too long is marked with
+ * len = cap, which no check accepts. */
+static void
+api_form_append(char *buf, size_t cap, size_t *len, const char *data,
+    size_t size)
+{
+	if (*len >= cap || size >= cap - *len) {
+		*len = cap;
+		return;
+	}
+	memcpy(buf + *len, data, size);
+	*len += size;
+	buf[*len] = '\0';
+}
+
+static void
+api_form_fail(struct api_req *req, int status, const char *text)
+{
+	if (req->fail_status == 0) {
+		req->fail_status = status;
+		req->fail_text = text;
+	}
+}
+
+/* The file's first byte: the form token and the type came before it (a
+ * browser sends fields in the form's order), so the put can start. */
+static bool
+api_upload_begin(struct api_req *req, const char *filename)
+{
+	struct api *a = req->api;
+	const char *name = "";
+
+	if (req->secret_len > SESSION_HEX || !session_check_form(a->sessions,
+	    api_cookie(req->conn), req->secret, util_now())) {
+		api_form_fail(req, 403, "log in again: the session ended or "
+		    "the form is not this node's");
+		return false;
+	}
+	if (req->ftype_len > CHK_TYPE_MAX ||
+	    params_check_type(req->ftype) != 0) {
+		api_form_fail(req, 400, "the type must be a media type such "
+		    "as text/html, or nothing");
+		return false;
+	}
+	if (filename != NULL && uri_name_check(filename, strlen(filename)) == 0)
+		name = filename;
+	if (docput_new(&req->put, a->node, name, req->ftype, api_req_wake,
+	    req) != 0) {
+		api_form_fail(req, 500, "out of memory");
+		return false;
+	}
+	req->kind = REQ_PUT;
+	req->hops = PARAMS_HOPS_DEFAULT;
+	return true;
+}
+
+static enum MHD_Result
+api_form_field(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *filename, const char *ctype, const char *enc,
+    const char *data, uint64_t off, size_t size)
+{
+	struct api_req *req = cls;
+	const char *text;
+	int st;
+
+	(void)kind;
+	(void)ctype;
+	(void)enc;
+	(void)off;
+	if (req->form_kind == FORM_UPLOAD && strcmp(key, "file") == 0) {
+		if (req->put == NULL && !api_upload_begin(req, filename))
+			return MHD_NO;
+		if (size > 0 && (st = docput_write(req->put,
+		    (const uint8_t *)data, size)) != 0) {
+			docput_result(req->put, &st, &text);
+			api_form_fail(req, st, text);
+			return MHD_NO;
+		}
+	} else if (strcmp(key, req->form_kind == FORM_LOGIN ? "token" :
+	    "csrf") == 0) {
+		api_form_append(req->secret, sizeof(req->secret),
+		    &req->secret_len, data, size);
+	} else if (req->form_kind == FORM_UPLOAD && strcmp(key, "type") == 0) {
+		api_form_append(req->ftype, sizeof(req->ftype),
+		    &req->ftype_len, data, size);
+	}
+	return MHD_YES;		/* other fields are ignored */
+}
+
+static enum MHD_Result
+api_form_start(struct api *a, struct api_req *req, struct MHD_Connection *conn,
+    enum form_kind kind)
+{
+	if (!api_origin_ok(a, conn))
+		return api_reply_error(conn, 403, "a form from another site");
+	if (kind == FORM_UPLOAD && a->node->puts_active >= API_MAX_PUTS)
+		return api_reply_error(conn, 503, "too many uploads in "
+		    "progress; try again");
+	req->form = MHD_create_post_processor(conn, API_FORM_BUFFER,
+	    api_form_field, req);
+	if (req->form == NULL)
+		return api_reply_error(conn, 400, "expected a form "
+		    "(application/x-www-form-urlencoded or multipart/form-data)");
+	req->form_kind = kind;
+	req->kind = REQ_FORM;
+	req->browser = true;
+	return MHD_YES;
+}
+
+/* Feeds the form's body a piece at a time, as api_put_body does. */
+static enum MHD_Result
+api_form_body(struct api_req *req, const char *data, size_t *size)
+{
+	size_t n;
+
+	while (req->fail_status == 0 && *size > 0 &&
+	    (req->put == NULL || !docput_busy(req->put))) {
+		n = *size < API_PIECE ? *size : API_PIECE;
+		if (MHD_post_process(req->form, data, n) != MHD_YES)
+			api_form_fail(req, 400, "malformed form");
+		data += n;
+		*size -= n;
+	}
+	if (req->fail_status != 0) {
+		if (!req->answered)
+			req->answered = api_reply_error(req->conn,
+			    (unsigned)req->fail_status, req->fail_text) ==
+			    MHD_YES;
+		*size = 0;
+	}
+	if (*size > 0)
+		api_req_suspend(req);
+	return MHD_YES;
+}
+
+static enum MHD_Result
+api_login(struct api_req *req)
+{
+	struct api *a = req->api;
+	char id[SESSION_HEX + 1], cookie[SESSION_HEX + 80];
+
+	if (req->secret_len != API_TOKEN_HEX ||
+	    sodium_memcmp(req->secret, a->token, API_TOKEN_HEX) != 0)
+		return api_reply_page(req->conn, 403, "Wrong token", "<p>That "
+		    "is not this node's API token (the file <code>api.token"
+		    "</code> in its data directory, new at every start).</p>");
+	session_open(a->sessions, util_now(), id);
+	snprintf(cookie, sizeof(cookie), SESSION_COOKIE "=%s; HttpOnly; "
+	    "SameSite=Strict; Path=/", id);
+	sodium_memzero(id, sizeof(id));
+	return api_reply_redirect(req->conn, "/", cookie);
+}
+
+/* The body is in: answers a login or logout, or goes on with the put. */
+static enum MHD_Result
+api_form_end(struct api_req *req)
+{
+	struct api *a = req->api;
+	const char *cookie = api_cookie(req->conn);
+
+	if (req->form != NULL &&
+	    MHD_destroy_post_processor(req->form) != MHD_YES)
+		api_form_fail(req, 400, "malformed form");
+	req->form = NULL;
+	if (req->answered)
+		return MHD_YES;
+	if (req->fail_status != 0)
+		return api_reply_error(req->conn, (unsigned)req->fail_status,
+		    req->fail_text);
+	switch (req->form_kind) {
+	case FORM_LOGIN:
+		return api_login(req);
+	case FORM_LOGOUT:
+		if (session_check_form(a->sessions, cookie, req->secret,
+		    util_now()))
+			session_close(a->sessions, cookie);
+		return api_reply_redirect(req->conn, "/", SESSION_COOKIE "=; "
+		    "Max-Age=0; HttpOnly; SameSite=Strict; Path=/");
+	case FORM_UPLOAD:
+		break;
+	}
+	if (req->put == NULL)
+		return api_reply_error(req->conn, 400, "no file in the form");
+	return api_put_end(req);
+}
+
+/* GET /open?key=CHK@...: the box on the status page. */
+static enum MHD_Result
+api_open(struct MHD_Connection *conn)
+{
+	const char *raw = MHD_lookup_connection_value(conn,
+	    MHD_GET_ARGUMENT_KIND, "key");
+	char text[URI_MAX_LEN], loc[URI_MAX_LEN + 1];
+	struct uri u;
+	size_t n;
+
+	if (raw == NULL || params_decode(raw, strlen(raw), text, sizeof(text),
+	    &n) != 0 || uri_parse(&u, text, n) != 0 ||
+	    uri_format(&u, loc + 1, sizeof(loc) - 1) != 0)
+		return api_reply_page(conn, 400, "Not a key", "<p>A key looks "
+		    "like <code>CHK@...,...,...</code>, as <code>umbra put"
+		    "</code> prints it.</p>");
+	loc[0] = '/';
+	return api_reply_redirect(conn, loc, NULL);
 }
 
 /* ---- dispatch ---- */
@@ -701,6 +1020,15 @@ api_route(struct api *a, struct api_req *req, struct MHD_Connection *conn,
 	if (strcmp(url, "/") == 0)
 		return get ? api_page_status(a, conn) :
 		    api_reply_error(conn, 405, "use GET");
+	if (strcmp(url, "/open") == 0)
+		return get ? api_open(conn) : api_reply_error(conn, 405,
+		    "use GET");
+	if (strcmp(url, "/login") == 0 || strcmp(url, "/logout") == 0 ||
+	    strcmp(url, "/upload") == 0)
+		return strcmp(method, MHD_HTTP_METHOD_POST) == 0 ?
+		    api_form_start(a, req, conn, url[1] == 'u' ? FORM_UPLOAD :
+		    url[4] == 'o' ? FORM_LOGOUT : FORM_LOGIN) :
+		    api_reply_error(conn, 405, "use POST");
 	if (strncmp(url, "/CHK@", 5) == 0)
 		return get ? api_get(req, conn, url + 1, true) :
 		    api_reply_error(conn, 405, "use GET");
@@ -732,6 +1060,9 @@ api_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		*con_cls = req;
 		return api_route(a, req, conn, url, method);
 	}
+	if (req->form != NULL)
+		return *upload_data_size > 0 ? api_form_body(req, upload_data,
+		    upload_data_size) : api_form_end(req);
 	if (req->kind == REQ_GET && *upload_data_size == 0)
 		return api_get_answer(req);
 	if (req->kind != REQ_PUT) {
@@ -763,6 +1094,9 @@ api_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (req->put != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_info("api: upload ended early (%d); discarding it", (int)toe);
 	docput_close(req->put);
+	if (req->form != NULL)
+		MHD_destroy_post_processor(req->form);
+	sodium_memzero(req->secret, sizeof(req->secret));
 	if (req->inserting && !req->insert_done)
 		inserter_forget(a->node->inserter, req->ticket);
 	fetch_free(req->fetch);
@@ -956,6 +1290,10 @@ api_start(struct api **out, struct node *node, const char *addr,
 	a->node = node;
 	a->fd = -1;
 	snprintf(a->token, sizeof(a->token), "%s", token);
+	if ((a->sessions = session_table_new()) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		goto fail;
+	}
 	if (api_listen(a, addr, why, whylen) != 0)
 		goto fail;
 	if (api_start_mhd(a) != 0) {
@@ -997,5 +1335,6 @@ api_stop(struct api *a)
 	if (a->fd >= 0)
 		close(a->fd);
 	sodium_memzero(a->token, sizeof(a->token));
+	session_table_free(a->sessions);
 	free(a);
 }

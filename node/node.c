@@ -77,6 +77,25 @@ node_get_block(struct node *node, const uint8_t rkey[STORE_KEY_SIZE],
 	return STORE_ENOTFOUND;
 }
 
+void
+node_note_request(struct node *node, bool put, int status, uint64_t bytes,
+    const uint8_t rkey[STORE_KEY_SIZE])
+{
+	struct node_recent *r = &node->recent[node->recent_next];
+	char b64[sodium_base64_ENCODED_LEN(STORE_KEY_SIZE,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+
+	sodium_bin2base64(b64, sizeof(b64), rkey, STORE_KEY_SIZE,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	r->when = util_now();
+	r->put = put;
+	r->status = status;
+	r->bytes = bytes;
+	memcpy(r->key, b64, sizeof(r->key) - 1);
+	r->key[sizeof(r->key) - 1] = '\0';
+	node->recent_next = (node->recent_next + 1) % NODE_RECENT;
+}
+
 static int
 node_open_store(struct node *node)
 {

@@ -34,6 +34,16 @@ struct node_counters {
 	uint64_t gets, gets_found, gets_not_found, get_bytes;
 };
 
+/* A request the status page lists (to its logged-in owner only). */
+#define NODE_RECENT 16
+struct node_recent {
+	double when;			/* util_now(); 0: unused */
+	bool put;
+	int status;			/* the HTTP answer */
+	uint64_t bytes;
+	char key[12];			/* the routing key's first 11 chars */
+};
+
 struct node {
 	struct node_config cfg;
 	struct event_base *base;
@@ -55,6 +65,8 @@ struct node {
 	bool release_wanted;		/* a put failed: release TEMP blocks */
 	bool release_queued;		/* ... and the job to do it is queued */
 	struct node_counters count;
+	struct node_recent recent[NODE_RECENT];	/* a ring */
+	unsigned recent_next;
 };
 
 /* Reads a block from the store as store_get_block() does, and checks it
@@ -65,6 +77,11 @@ struct node {
  * thread, so it is fetched again like any missing block. */
 int node_get_block(struct node *node, const uint8_t rkey[STORE_KEY_SIZE],
     uint8_t *out, enum store_kind *kind) __attribute__((warn_unused_result));
+
+/* Notes a get or put of the document with routing key rkey for the
+ * status page. */
+void node_note_request(struct node *node, bool put, int status,
+    uint64_t bytes, const uint8_t rkey[STORE_KEY_SIZE]);
 
 /* Runs the daemon with cfg (taken over by the node). Returns the exit
  * status for main(). */

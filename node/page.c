@@ -6,7 +6,10 @@
 
 #include "node/node.h"
 #include "node/page.h"
+#include "node/paths.h"
 #include "node/peers.h"
+#include "node/relay.h"
+#include "node/transit.h"
 #include "node/util.h"
 
 /* Only types a browser shows without running anything. */
@@ -52,9 +55,11 @@ static void
 page_peer_row(void *arg, struct peer *p)
 {
 	/* Addresses and base64url names need no HTML escaping. */
-	fprintf(arg, "<tr><td>%s</td><td>%.6f</td><td>%s</td>"
-	    "<td><code>%s</code></td></tr>\n", peer_address(p),
-	    peer_location(p), peer_inbound(p) ? "in" : "out", peer_name(p));
+	fprintf(arg, "<tr><td>%s</td><td>%.6f</td><td>%s%s</td><td>%zu</td>"
+	    "<td><code>%.11s</code></td></tr>\n", peer_address(p),
+	    peer_location(p), peer_inbound(p) ? "in" : "out",
+	    peer_is_path_link(p) ? ", path link" : "", peer_queued(p),
+	    peer_name(p));
 }
 
 static void
@@ -66,17 +71,125 @@ page_peers(FILE *f, struct node *node)
 	    peers_listen_address(node->peers));
 	if (n == 0)
 		return;
-	fprintf(f, "<table>\n<tr><th>address</th><th>location</th>"
-	    "<th>link</th><th>identity</th></tr>\n");
+	fprintf(f, "<div class=w><table>\n<tr><th>address</th><th>location"
+	    "</th><th>link</th><th>queued</th><th>identity</th></tr>\n");
 	peers_each(node->peers, page_peer_row, f);
+	fprintf(f, "</table></div>\n");
+}
+
+static double
+page_ratio(uint64_t part, uint64_t whole)
+{
+	return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void
+page_store(FILE *f, struct node *node, const struct store_stats *s)
+{
+	const struct relay_counters *r = relay_counters(node->relay);
+
+	fprintf(f, "<h2>Store</h2>\n<table>\n"
+	    "<tr><td>blocks</td><td>%llu (%llu own, %llu cached)</td></tr>\n"
+	    "<tr><td>used</td><td>%.1f of %.1f MiB (%.0f%%)</td></tr>\n"
+	    "<tr><td>hit rate</td><td>%.1f%% of %llu requests from peers "
+	    "answered from here</td></tr>\n"
+	    "<tr><td>evictions</td><td>%llu</td></tr>\n"
+	    "<tr><td>pending inserts</td><td>%llu</td></tr>\n</table>\n",
+	    (unsigned long long)s->blocks, (unsigned long long)s->client_blocks,
+	    (unsigned long long)s->cache_blocks,
+	    (double)s->bytes_used / 1048576.0, (double)s->bytes_max / 1048576.0,
+	    page_ratio(s->bytes_used, s->bytes_max),
+	    page_ratio(r->served, r->requests_in),
+	    (unsigned long long)r->requests_in, (unsigned long long)s->evictions,
+	    (unsigned long long)s->pending);
+}
+
+static void
+page_paths(FILE *f, struct node *node)
+{
+	struct paths_info info[32];
+	size_t n = paths_list(node->paths, info, 32);
+
+	fprintf(f, "<h2>Onion paths</h2>\n<p>%zu of this node's own; it "
+	    "relays %zu for others.</p>\n", n,
+	    transit_count(node->transit));
+	if (n == 0)
+		return;
+	fprintf(f, "<table>\n<tr><th>hops</th><th>state</th><th>age</th>"
+	    "<th>streams</th></tr>\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "<tr><td>%u</td><td>%s</td><td>%.0f s</td>"
+		    "<td>%u</td></tr>\n", info[i].hops,
+		    info[i].ready ? "ready" : "building", info[i].age,
+		    info[i].streams);
 	fprintf(f, "</table>\n");
 }
 
+/* Only for the logged-in owner: which keys were asked for is private. */
+static void
+page_recent(FILE *f, struct node *node)
+{
+	const struct node_counters *c = &node->count;
+	const struct node_recent *r;
+	double now = util_now();
+
+	fprintf(f, "<h2>Requests</h2>\n<p>%llu puts (%llu failed), %llu gets "
+	    "(%llu found, %llu not found).</p>\n",
+	    (unsigned long long)c->puts, (unsigned long long)c->puts_failed,
+	    (unsigned long long)c->gets, (unsigned long long)c->gets_found,
+	    (unsigned long long)c->gets_not_found);
+	fprintf(f, "<div class=w><table>\n<tr><th>when</th><th>what</th>"
+	    "<th>key</th><th>bytes</th><th>answer</th></tr>\n");
+	for (unsigned i = 0; i < NODE_RECENT; i++) {
+		r = &node->recent[(node->recent_next + NODE_RECENT - 1 - i) %
+		    NODE_RECENT];
+		if (r->when == 0.0)
+			break;
+		fprintf(f, "<tr><td>%.0f s ago</td><td>%s</td><td><code>%s"
+		    "</code></td><td>%llu</td><td>%d</td></tr>\n",
+		    now - r->when, r->put ? "put" : "get", r->key,
+		    (unsigned long long)r->bytes, r->status);
+	}
+	fprintf(f, "</table></div>\n");
+}
+
+/* What a browser may do: open a key; once logged in, insert a file. */
+static void
+page_forms(FILE *f, const char *csrf)
+{
+	fprintf(f, "<h2>Open a key</h2>\n<form method=get action=\"/open\">"
+	    "<input name=key placeholder=\"CHK@...\" required "
+	    "autocomplete=off> <button>Open</button></form>\n");
+	if (csrf == NULL) {
+		fprintf(f, "<h2>Log in</h2>\n<p>To insert files from this page,"
+		    " paste the node's API token (the file <code>api.token</code>"
+		    " in its data directory).</p>\n<form method=post "
+		    "action=\"/login\"><input type=password name=token "
+		    "autocomplete=off required> <button>Log in</button></form>\n");
+		return;
+	}
+	fprintf(f, "<h2>Insert a file</h2>\n<form method=post action=\"/upload\""
+	    " enctype=\"multipart/form-data\"><input type=hidden name=csrf "
+	    "value=\"%s\"><p><input name=type placeholder=\"media type "
+	    "(optional), e.g. text/html\"></p><p><input type=file name=file "
+	    "required></p><button>Insert</button></form>\n<form method=post "
+	    "action=\"/logout\"><input type=hidden name=csrf value=\"%s\">"
+	    "<p><button>Log out</button></p></form>\n", csrf, csrf);
+}
+
+static const char page_head[] =
+    "<!DOCTYPE html>\n<html lang=en><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+    "<title>Umbra node</title><style>body{font-family:sans-serif;"
+    "max-width:46em;margin:1em auto;padding:0 1em;line-height:1.4}"
+    "td,th{padding:.2em .6em;text-align:left}.w{overflow-x:auto}"
+    "input{max-width:100%;font-size:1em}input[name=key]{width:30em}"
+    "code{word-break:break-all}</style></head><body>\n";
+
 char *
-page_status_html(struct node *node)
+page_status_html(struct node *node, const char *csrf)
 {
 	struct store_stats s;
-	const struct node_counters *c = &node->count;
 	char *html = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -84,35 +197,21 @@ page_status_html(struct node *node)
 	if (store_get_stats(node->store, &s) != 0 ||
 	    (f = open_memstream(&html, &len)) == NULL)
 		return NULL;
-	fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-	    "<meta name=\"viewport\" content=\"width=device-width\">"
-	    "<title>Umbra node</title><style>body{font-family:sans-serif;"
-	    "max-width:40em;margin:1em auto;padding:0 1em}td{padding:.2em .6em}"
-	    "code{word-break:break-all}</style></head><body>\n"
-	    "<h1>Umbra node</h1>\n<table>\n");
-	fprintf(f, "<tr><td>identity</td><td><code>%s</code></td></tr>\n"
+	fputs(page_head, f);
+	fprintf(f, "<h1>Umbra node</h1>\n<table>\n"
+	    "<tr><td>identity</td><td><code>%s</code></td></tr>\n"
 	    "<tr><td>location</td><td>%.6f</td></tr>\n"
 	    "<tr><td>version</td><td>%s</td></tr>\n"
 	    "<tr><td>uptime</td><td>%.0f s</td></tr>\n</table>\n",
 	    node->id.name, node->id.location, PACKAGE_VERSION,
 	    util_now() - node->started);
+	page_forms(f, csrf);
 	page_peers(f, node);
-	fprintf(f, "<h2>Store</h2>\n<table>\n"
-	    "<tr><td>blocks</td><td>%llu (%llu own, %llu cached)</td></tr>\n"
-	    "<tr><td>used</td><td>%.1f of %.1f MiB</td></tr>\n"
-	    "<tr><td>evictions</td><td>%llu</td></tr>\n"
-	    "<tr><td>pending inserts</td><td>%llu</td></tr>\n</table>\n",
-	    (unsigned long long)s.blocks, (unsigned long long)s.client_blocks,
-	    (unsigned long long)s.cache_blocks, (double)s.bytes_used / 1048576.0,
-	    (double)s.bytes_max / 1048576.0, (unsigned long long)s.evictions,
-	    (unsigned long long)s.pending);
-	fprintf(f, "<h2>Requests</h2>\n<table>\n"
-	    "<tr><td>puts</td><td>%llu (%llu failed)</td></tr>\n"
-	    "<tr><td>gets</td><td>%llu (%llu found, %llu not found)</td></tr>\n"
-	    "</table>\n</body></html>\n",
-	    (unsigned long long)c->puts, (unsigned long long)c->puts_failed,
-	    (unsigned long long)c->gets, (unsigned long long)c->gets_found,
-	    (unsigned long long)c->gets_not_found);
+	page_store(f, node, &s);
+	page_paths(f, node);
+	if (csrf != NULL)
+		page_recent(f, node);
+	fprintf(f, "</body></html>\n");
 	if (fclose(f) != 0) {
 		free(html);
 		return NULL;

@@ -13,9 +13,12 @@
 
 struct node;
 
-/* The status page: node, peers, store, requests. A malloc'd string, or
- * NULL without memory or when the store cannot be read. */
-char *page_status_html(struct node *node);
+/* The status page: the node, a box to open a key, peers, store, onion
+ * paths; with csrf (the form token of a logged-in session,
+ * node/session.h) also the form to insert a file and the recent
+ * requests, else a login form. A malloc'd string, or NULL without memory
+ * or when the store cannot be read. */
+char *page_status_html(struct node *node, const char *csrf);
 
 /* The Content-Type for a document called name ("" if none) whose insert
  * stored the media type stored (NULL if none; it wins over the name),

@@ -90,6 +90,16 @@ params_parse_put(const char *name, const char *hops, struct put_params *out,
 }
 
 int
+params_check_type(char *type)
+{
+	size_t n = strlen(type);
+
+	for (size_t i = 0; i < n; i++)
+		type[i] = (char)tolower((unsigned char)type[i]);
+	return n == 0 || chk_type_check(type, n) == 0 ? 0 : -1;
+}
+
+int
 params_parse_type(const char *type, char out[CHK_TYPE_MAX + 1],
     const char **why)
 {
@@ -98,12 +108,9 @@ params_parse_type(const char *type, char out[CHK_TYPE_MAX + 1],
 	out[0] = '\0';
 	if (type == NULL || type[0] == '\0')
 		return 0;
-	if (params_decode(type, strlen(type), out, CHK_TYPE_MAX + 1, &n) == 0) {
-		for (size_t i = 0; i < n; i++)
-			out[i] = (char)tolower((unsigned char)out[i]);
-		if (chk_type_check(out, n) == 0)
-			return 0;
-	}
+	if (params_decode(type, strlen(type), out, CHK_TYPE_MAX + 1, &n) == 0 &&
+	    n > 0 && params_check_type(out) == 0)
+		return 0;
 	out[0] = '\0';
 	*why = "type must be a media type such as text/html (type/subtype, "
 	    "at most 127 characters, no parameters)";

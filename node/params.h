@@ -39,6 +39,9 @@ int params_parse_put(const char *name, const char *hops,
  * and written in lower case, its one spelling under the keys. */
 int params_parse_type(const char *type, char out[CHK_TYPE_MAX + 1],
     const char **why);
+/* The same for a value already decoded (a form field), in place: 0 if
+ * type is "" or a media type, now lower case. */
+int params_check_type(char *type);
 /* A Range header (RFC 9110 section 14) against a document of length
  * bytes: PARAMS_RANGE_ONE with [*first, *last] for one satisfiable range
  * ("bytes=A-B", "bytes=A-", "bytes=-N"; B past the end is cut to it);

@@ -118,6 +118,58 @@ code=$(curl -s --max-time 10 -o "$TMP/b" -w '%{http_code}' -H "Authorization: Be
 [ "$code" = 206 ] && cmp -s "$TMP/b" <(slice "$TMP/notes.txt" 2 4)
 ok $? "a range of a typed document through the API counts document bytes"
 
+# ---- the browser's forms: log in, insert a file, open a key ----
+CJ="$TMP/cookies"
+code=$(get "$A/")
+grep -q 'action="/login"' "$TMP/b" && ! grep -q 'action="/upload"' "$TMP/b" &&
+    ! grep -q 'name=csrf' "$TMP/b" && ! grep -qF "$(token "$N")" "$TMP/b"
+ok $? "logged out, the status page offers a login form, no upload form, and never shows the token"
+code=$(get "$A/login" -d "token=0000$(token "$N" | cut -c5-)" -c "$CJ")
+[ "$code" = 403 ] && ! grep -q umbra_session "$CJ"
+ok $? "login with a wrong token: 403, no cookie"
+code=$(get "$A/login" -d "token=$(token "$N")" -c "$CJ")
+[ "$code" = 303 ] && [ "$(header Location)" = / ] &&
+    header Set-Cookie | grep -q '^umbra_session=[0-9a-f]\{64\}; HttpOnly; SameSite=Strict; Path=/$'
+ok $? "login with the token: 303 to /, a session cookie HttpOnly and SameSite=Strict"
+get "$A/" -b "$CJ" > /dev/null
+CSRF=$(grep -o 'name=csrf value="[0-9a-f]*"' "$TMP/b" | head -1 | sed 's/.*value="//; s/"//')
+[ ${#CSRF} = 64 ] && grep -q 'enctype="multipart/form-data"' "$TMP/b" &&
+    grep -q '<h2>Requests</h2>' "$TMP/b"
+ok $? "logged in, the page has the upload form with a form token, and the recent requests"
+printf '<p>uploaded page</p>\n' > "$TMP/up.html"
+code=$(get "$A/upload" -b "$CJ" -F "csrf=$CSRF" -F "type=text/plain" -F "file=@$TMP/up.html")
+up=$(grep -o 'href="/CHK@[^"]*"' "$TMP/b" | head -1 | sed 's/^href="\///; s/"$//')
+[ "$code" = 200 ] && [ -n "$up" ] && [ "${up##*/}" = up.html ]
+ok $? "upload with the form token: 200, a page with the new key named up.html"
+code=$(get "$A/$up")
+[ "$code" = 200 ] && cmp -s "$TMP/b" "$TMP/up.html" &&
+    [ "$(header Content-Type)" = "text/plain; charset=utf-8" ]
+ok $? "the uploaded file comes back with the type given in the form"
+code=$(get "$A/upload" -b "$CJ" -F "csrf=${CSRF%?}0" -F "file=@$TMP/up.html")
+[ "$code" = 403 ]; ok $? "upload with a wrong form token: 403"
+code=$(get "$A/upload" -F "csrf=$CSRF" -F "file=@$TMP/up.html")
+[ "$code" = 403 ]; ok $? "upload without the session cookie: 403"
+code=$(get "$A/upload" -b "$CJ" -H 'Origin: http://evil.example' -F "csrf=$CSRF" -F "file=@$TMP/up.html")
+[ "$code" = 403 ]; ok $? "upload from another site's page (Origin): 403"
+code=$(get "$A/upload" -b "$CJ" -F "csrf=$CSRF" -F "type=not a type" -F "file=@$TMP/up.html")
+[ "$code" = 400 ]; ok $? "upload with a malformed type: 400"
+code=$(get "$A/upload" -b "$CJ" -H 'Content-Type: text/plain' --data-binary @"$TMP/up.html")
+[ "$code" = 400 ]; ok $? "upload that is not a form: 400"
+code=$(get "$A/upload")
+[ "$code" = 405 ]; ok $? "GET /upload: 405"
+code=$(get "$A/open?key=$t")
+[ "$code" = 303 ] && [ "$(header Location)" = "/$t" ]
+ok $? "the open box: /open?key=URI redirects to the document"
+code=$(get "$A/open?key=CHK@nonsense")
+[ "$code" = 400 ] && grep -q 'Not a key' "$TMP/b"
+ok $? "the open box with a bad key: 400 and a page that says so"
+code=$(get "$A/logout" -b "$CJ" -c "$CJ" -d "csrf=$CSRF")
+get "$A/" -b "$CJ" > /dev/null
+[ "$code" = 303 ] && ! grep -q 'action="/upload"' "$TMP/b"
+ok $? "logout: 303, and the page offers no upload form any more"
+code=$(get "$A/upload" -b "$CJ" -F "csrf=$CSRF" -F "file=@$TMP/up.html")
+[ "$code" = 403 ]; ok $? "the old session's form token no longer uploads"
+
 code=$(get "$A/CHK@nonsense")
 [ "$code" = 400 ]; ok $? "GET /CHK@nonsense: 400"
 [ "${t:4:1}" = A ] && c=B || c=A
