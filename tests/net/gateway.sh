@@ -163,6 +163,26 @@ ok $? "the open box: /open?key=URI redirects to the document"
 code=$(get "$A/open?key=CHK@nonsense")
 [ "$code" = 400 ] && grep -q 'Not a key' "$TMP/b"
 ok $? "the open box with a bad key: 400 and a page that says so"
+# Hostile forms: each a clear 4xx, nothing left running.
+head -c 5000000 /dev/zero | tr '\0' a | sed 's/^/token=/' > "$TMP/big.form"
+t0=$SECONDS
+code=$(get "$A/login" --data-binary @"$TMP/big.form" -H 'Content-Type: application/x-www-form-urlencoded')
+[ "$code" = 403 ] && [ $((SECONDS - t0)) -lt 10 ]
+ok $? "a login form of 5 MB: 403 within 10 s"
+code=$(get "$A/upload" -b "$CJ" -F "csrf=<$TMP/big.form" -F "file=@$TMP/up.html")
+[ "$code" = 403 ]; ok $? "an upload whose form token field is 5 MB: 403"
+code=$(get "$A/upload" -b "$CJ" -H 'Content-Type: multipart/form-data' --data-binary @"$TMP/up.html")
+[ "$code" = 400 ]; ok $? "multipart without a boundary: 400"
+printf -- '--XX\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n%s\r\n--XX\r\nContent-Disposition: form-data; name="file"; filename="cut.bin"\r\n\r\n' "$CSRF" > "$TMP/cut.form"
+head -c 300000 /dev/urandom >> "$TMP/cut.form"
+code=$(get "$A/upload" -b "$CJ" -H 'Content-Type: multipart/form-data; boundary=XX' --data-binary @"$TMP/cut.form")
+active() { "$UMBRA" status --datadir "$N" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["puts_active"])'; }
+for _ in $(seq 50); do [ "$(active)" = 0 ] && break; sleep 0.2; done
+[ "$code" = 400 ] && [ "$(active)" = 0 ]
+ok $? "an upload whose multipart body ends without its closing boundary: 400, no upload left active ($code)"
+code=$(get "$A/")
+[ "$code" = 200 ]; ok $? "after the hostile forms the status page is served"
+
 code=$(get "$A/logout" -b "$CJ" -c "$CJ" -d "csrf=$CSRF")
 get "$A/" -b "$CJ" > /dev/null
 [ "$code" = 303 ] && ! grep -q 'action="/upload"' "$TMP/b"
