@@ -40,7 +40,7 @@
 #include "routing/location.h"
 
 #define PEERS_HS_TIMEOUT 10.0	/* s for connect() and the handshake */
-#define PEERS_HS_MAX 64		/* inbound handshakes in progress */
+#define PEERS_HS_MAX 64		/* inbound handshakes, refused newcomers */
 #define PEERS_LINGER 5.0	/* s a refused newcomer has to read PEERS */
 #define PEERS_LINGER_HELLO 2.0	/* s to wait for a lingering peer's HELLO */
 #define PEERS_NEWCOMER_EVERY 5.0	/* s between slots made for newcomers */
@@ -76,6 +76,7 @@ enum peer_state {
 struct peer {
 	struct peers *ps;
 	struct peer *prev, *next;
+	struct evbuffer_cb_entry *out_cb;	/* keeps ps->queued */
 	int fd;
 	enum peer_state state;
 	bool inbound;
@@ -141,6 +142,7 @@ struct peers {
 	uint8_t *sealbuf;	/* LINK_FRAME_MAX_BYTES: a block frame */
 	bool running;		/* set up whole: peers_free saves DIR/peers */
 	bool freeing;
+	size_t queued;		/* bytes in every link's output */
 };
 
 static void peer_close(struct peer *p, enum log_level level,
@@ -473,8 +475,13 @@ peer_free(struct peer *p)
 		event_free(p->timer);
 	if (p->in != NULL)
 		evbuffer_free(p->in);
-	if (p->out != NULL)
+	if (p->out != NULL) {
+		if (p->out_cb != NULL) {
+			evbuffer_remove_cb_entry(p->out, p->out_cb);
+			p->ps->queued -= evbuffer_get_length(p->out);
+		}
 		evbuffer_free(p->out);
+	}
 	if (p->fd >= 0)
 		close(p->fd);
 	link_hs_wipe(&p->hs);
@@ -487,6 +494,19 @@ static void peer_on_write(evutil_socket_t fd, short what, void *arg);
 static void peer_on_timer(evutil_socket_t fd, short what, void *arg);
 
 /* A link on fd, not yet armed; NULL (fd left open) if out of memory. */
+/* Keeps the count of bytes in all links' outputs as libevent adds and
+ * drains them. */
+static void
+peer_on_out_change(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct peers *ps = arg;
+
+	(void)buf;
+	ps->queued += info->n_added;
+	ps->queued -= info->n_deleted;
+}
+
 static struct peer *
 peer_new(struct peers *ps, int fd, bool inbound)
 {
@@ -503,8 +523,10 @@ peer_new(struct peers *ps, int fd, bool inbound)
 	p->timer = evtimer_new(ps->base, peer_on_timer, p);
 	p->in = evbuffer_new();
 	p->out = evbuffer_new();
+	if (p->out != NULL)
+		p->out_cb = evbuffer_add_cb(p->out, peer_on_out_change, ps);
 	if (p->rev == NULL || p->wev == NULL || p->timer == NULL ||
-	    p->in == NULL || p->out == NULL) {
+	    p->in == NULL || p->out == NULL || p->out_cb == NULL) {
 		p->fd = -1;
 		peer_free(p);
 		return NULL;
@@ -724,6 +746,30 @@ peer_seal(struct peer *p, uint8_t type, size_t len)
 	return 0;
 }
 
+/* Past PEERS_QUEUE_TOTAL_MAX (counting only live links: a closing one's
+ * output is on its way out), closes the link with the most queued, the
+ * one furthest behind. Returns true if that was p. */
+static bool
+peers_shed(struct peers *ps, struct peer *p, size_t more)
+{
+	struct peer *worst = NULL;
+	size_t total = more, n;
+
+	for (struct peer *o = ps->links; o != NULL; o = o->next) {
+		if (o->closing)
+			continue;
+		n = evbuffer_get_length(o->out);
+		total += n;
+		if (worst == NULL || n > evbuffer_get_length(worst->out))
+			worst = o;
+	}
+	if (total <= PEERS_QUEUE_TOTAL_MAX || worst == NULL)
+		return false;
+	peer_close(worst, LOG_INFO, "furthest behind while the send queues "
+	    "hold %zu MiB", total >> 20);
+	return worst == p;
+}
+
 static int
 peer_send_msg(struct peer *p, const struct link_msg *msg)
 {
@@ -741,6 +787,9 @@ peer_send_msg(struct peer *p, const struct link_msg *msg)
 		peer_close(p, LOG_INFO, "peer not reading (send queue full)");
 		return -1;
 	}
+	if (p->ps->queued + peers_frame_bytes(len) > PEERS_QUEUE_TOTAL_MAX &&
+	    peers_shed(p->ps, p, peers_frame_bytes(len)))
+		return -1;
 	if (peer_seal(p, msg->type, len) != 0)
 		return -1;
 	p->last_send = util_now();
@@ -1523,15 +1572,25 @@ peers_count_state(const struct peers *ps, bool inbound,
 	return n;
 }
 
-/* One of the n inbound handshakes in progress, at random. */
+/* Inbound links not taken (yet): handshakes in progress and refused
+ * newcomers lingering. They share PEERS_HS_MAX: a refused peer lingers up
+ * to PEERS_LINGER s, so a stream of handshakes would otherwise hold a
+ * descriptor per handshake made in the last PEERS_LINGER s. */
+static bool
+peer_is_pending_in(const struct peer *p)
+{
+	return !p->closing && p->inbound && (p->state == PEER_WAIT_MSG1 ||
+	    p->state == PEER_WAIT_MSG3 || p->state == PEER_LINGER);
+}
+
+/* One of the n pending inbound links, at random. */
 static struct peer *
-peers_random_hs(struct peers *ps, size_t n)
+peers_random_pending(struct peers *ps, size_t n)
 {
 	uint32_t k = randombytes_uniform((uint32_t)n);
 
 	for (struct peer *p = ps->links; p != NULL; p = p->next)
-		if (!p->closing && p->inbound && (p->state == PEER_WAIT_MSG1 ||
-		    p->state == PEER_WAIT_MSG3) && k-- == 0)
+		if (peer_is_pending_in(p) && k-- == 0)
 			return p;
 	return NULL;
 }
@@ -1549,11 +1608,12 @@ peers_accept_one(struct peers *ps, int fd, const struct sockaddr_storage *ss)
 	 * to lock peers out are pushed out by the peers they would lock
 	 * out; at random, so that no pattern of connections can push out
 	 * every honest handshake. */
-	if ((n = peers_count_state(ps, true, PEER_WAIT_MSG1,
-	    PEER_WAIT_MSG3)) >= PEERS_HS_MAX &&
-	    (p = peers_random_hs(ps, n)) != NULL)
-		peer_close(p, LOG_DEBUG, "handshake pushed out by a newer one "
-		    "(%d in progress)", PEERS_HS_MAX);
+	n = 0;
+	for (p = ps->links; p != NULL; p = p->next)
+		n += peer_is_pending_in(p);
+	if (n >= PEERS_HS_MAX && (p = peers_random_pending(ps, n)) != NULL)
+		peer_close(p, LOG_DEBUG, "pushed out by a newer link (%d "
+		    "handshakes or refused newcomers at most)", PEERS_HS_MAX);
 	if (peers_socket_setup(fd) != 0 || (p = peer_new(ps, fd, true)) ==
 	    NULL) {
 		log_warn("cannot take a link from %s: %s", addr,

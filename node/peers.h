@@ -37,7 +37,9 @@
  * another protocol version, a second link to a peer already linked (the
  * one the lower public key dialed is kept), our own identity. A peer that
  * stops reading: its send queue is capped at PEERS_QUEUE_MAX bytes; a
- * send beyond that closes the link.
+ * send beyond that closes the link. All send queues together are capped
+ * at PEERS_QUEUE_TOTAL_MAX (96 links of 4 MiB would pass the node's
+ * 256 MiB): a send that would pass it closes the link furthest behind.
  *
  * Callbacks run on the loop; a callback may call peers_send() and
  * peers_drop() on any peer. After cb->down(p) returns, p is freed: the
@@ -66,6 +68,7 @@
 #define PEERS_PING_IDLE 2.0	/* s without sending before a PING */
 #define PEERS_DEAD_AFTER 8.0	/* s without receiving before closing */
 #define PEERS_QUEUE_MAX (4u << 20)	/* bytes queued to one peer */
+#define PEERS_QUEUE_TOTAL_MAX (32u << 20)	/* ... to all of them */
 #define PEERS_KNOWN_MAX 1024	/* addresses remembered */
 
 struct peers;

@@ -9,7 +9,8 @@
  * docs/protocol.md in one named way, and checks that the node reacts as
  * SPEC "Errors and bad input" says: bad input costs the sender its link,
  * fast, and nothing worse. Exits 0 if the node behaved, 1 if not, 2 on
- * bad usage; prints one line saying why either way.
+ * bad usage; prints one line saying why either way, and then what it
+ * sent, "# sent: frames N requests N connections N" (evil_sent).
  *
  * Scenarios (what we send: what the node must do):
  *   version    msg1 of version 2: close within 3 s, sending nothing
@@ -31,6 +32,17 @@
  *   relay      wait up to ARG s for a REQUEST: the node still routes
  *   slowloris  ARG silent connections held: a new peer still links
  *   hold       claim no links (an empty HELLO) and hold the link ARG s
+ *   slowread   ARG COUNT:FILL:RKEY: COUNT links each keeping FILL DATA
+ *              frames of RKEY queued at the node, read slowly: the node
+ *              must close some (its send queues are capped in all,
+ *              PEERS_QUEUE_TOTAL_MAX, below what COUNT links may each
+ *              queue)
+ *   swarm      ARG (default 500) connections at once, held 15 s: two
+ *              fifths handshake and stay as idle live peers (refused
+ *              ones send a BUILD: a path link if there is room), a fifth
+ *              stop after msg2, two fifths are silent: at most 32 slots
+ *              and 64 path links, kept; the refused closed within 5 s of
+ *              PEERS, the rest within the 10 s handshake bound
  *   probe      a REQUEST for ARG (hex routing key), the root of a
  *              document put at the node: no DATA (DNF, RNF or LOOP)
  *   poison     two identities, the node's only peers: an insert id
@@ -84,6 +96,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -141,8 +154,21 @@ struct evil {
 };
 
 static const char *evil_scenario_name = "?";
+static int evil_rcvbuf;		/* SO_RCVBUF for new sockets, if not 0 */
+
+/*
+ * What the run sent, printed last by main() as "# sent: frames N
+ * requests N connections N" for hostile.sh's totals: frames are link
+ * frames written (bad and truncated ones included, the handshake's
+ * messages not), requests are REQUEST and INSERT messages and REQUEST and
+ * INSERT cells on our paths, connections are TCP connections made.
+ */
+static struct {
+	unsigned long frames, requests, conns;
+} evil_sent;
 
 static void evil_path_note(struct evil *e, const struct link_msg *m);
+static uint64_t evil_path_id(const struct evil *e, bool wrong_side);
 
 static double
 evil_now(void)
@@ -322,6 +348,9 @@ evil_dial(const char *host, const char *port)
 	if (fd < 0)
 		goto fail;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (evil_rcvbuf > 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &evil_rcvbuf,
+		    sizeof(evil_rcvbuf));
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 &&
 	    errno != EINPROGRESS)
 		goto fail;
@@ -329,6 +358,7 @@ evil_dial(const char *host, const char *port)
 	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
 		goto fail;
 	freeaddrinfo(ai);
+	evil_sent.conns++;
 	return fd;
 fail:
 	if (fd >= 0)
@@ -462,6 +492,19 @@ fail:
 
 /* ---- frames ---- */
 
+/* Sends the n bytes of one frame (or of part of one: truncated) and
+ * counts it. */
+static int
+evil_send_frame(struct evil *e, const uint8_t *frame, size_t n,
+    double deadline)
+{
+	int rc = evil_send_all(e, frame, n, deadline);
+
+	if (rc == EVIL_IO_OK)
+		evil_sent.frames++;
+	return rc;
+}
+
 /* Seals one frame of any type and body and sends it. */
 static int
 evil_send_raw(struct evil *e, uint8_t type, const uint8_t *body, size_t len,
@@ -474,7 +517,7 @@ evil_send_raw(struct evil *e, uint8_t type, const uint8_t *body, size_t len,
 	if (link_frame_seal(&e->keys, type, body, len, frame, sizeof(frame),
 	    &n) != 0)
 		return EVIL_IO_BAD;
-	return evil_send_all(e, frame, n, deadline);
+	return evil_send_frame(e, frame, n, deadline);
 }
 
 static int
@@ -483,9 +526,15 @@ evil_send_msg(struct evil *e, const struct link_msg *m, double deadline)
 	static uint8_t body[LINK_MSG_MAX_BYTES];
 	size_t n;
 
+	int rc;
+
 	if (link_msg_encode(m, body, sizeof(body), &n) != 0)
 		return EVIL_IO_BAD;
-	return evil_send_raw(e, m->type, body, n, deadline);
+	rc = evil_send_raw(e, m->type, body, n, deadline);
+	if (rc == EVIL_IO_OK && (m->type == LINK_MSG_REQUEST ||
+	    m->type == LINK_MSG_INSERT))
+		evil_sent.requests++;
+	return rc;
 }
 
 static int
@@ -644,8 +693,11 @@ evil_link_up(struct evil *e, const char **why)
 
 	if (evil_handshake(e, false, why) != 0)
 		return -1;
+	/* The node's first frames go out as it takes msg3; a node busy
+	 * with 31 floods on two shared cores has been seen to take over 5 s,
+	 * so they get the handshake's own bound. */
 	do
-		rc = evil_next_msg(e, evil_now() + 5.0, &m);
+		rc = evil_next_msg(e, evil_now() + EVIL_HS_SECS, &m);
 	while (rc == EVIL_IO_OK && m.type == LINK_MSG_RELAYS && ++i < 2);
 	if (rc != EVIL_IO_OK) {
 		*why = rc == EVIL_IO_BAD ? e->why_bad : evil_io_str(rc);
@@ -822,7 +874,7 @@ evil_truncated(struct evil *e, const char *arg)
 	/* Half a frame and then silence: only the idle timeout can end it. */
 	t0 = evil_now();
 	return evil_close(e, t0, EVIL_DEAD_SECS,
-	    evil_send_all(e, frame, n / 2, t0 + 5.0), "half a frame");
+	    evil_send_frame(e, frame, n / 2, t0 + 5.0), "half a frame");
 }
 
 static int
@@ -841,7 +893,7 @@ evil_class(struct evil *e, const char *arg)
 	    LINK_ECLASS))
 		return evil_verdict(false, "internal: class 7 opens");
 	t0 = evil_now();
-	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_send_all(e, frame,
+	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_send_frame(e, frame,
 	    sizeof(frame), t0 + 5.0), "a frame of class 7");
 }
 
@@ -864,9 +916,9 @@ evil_replay(struct evil *e, const char *arg)
 	    !evil_selfcheck(e, frame, n, e->keys.send_ctr, LINK_EAUTH))
 		return evil_verdict(false, "internal: a replay would open");
 	t0 = evil_now();
-	rc = evil_send_all(e, frame, n, t0 + 5.0);
+	rc = evil_send_frame(e, frame, n, t0 + 5.0);
 	if (rc == EVIL_IO_OK)
-		rc = evil_send_all(e, frame, n, t0 + 5.0);
+		rc = evil_send_frame(e, frame, n, t0 + 5.0);
 	return evil_close(e, t0, EVIL_CLOSE_SECS, rc,
 	    "a PING sent twice, byte for byte");
 }
@@ -909,7 +961,7 @@ evil_padding(struct evil *e, const char *arg)
 		return evil_verdict(false, "internal: the frame is not "
 		    "LINK_EPADDING");
 	t0 = evil_now();
-	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_send_all(e, frame,
+	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_send_frame(e, frame,
 	    sizeof(frame), t0 + 5.0), "a frame with nonzero padding");
 }
 
@@ -931,7 +983,7 @@ evil_type(struct evil *e, const char *arg)
 	    !evil_selfcheck(e, frame, n, e->keys.send_ctr - 1, LINK_ETYPE))
 		return evil_verdict(false, "internal: type 99 decodes");
 	t0 = evil_now();
-	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_send_all(e, frame, n,
+	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_send_frame(e, frame, n,
 	    t0 + 5.0), "a frame of message type 99");
 }
 
@@ -1031,8 +1083,11 @@ evil_flood_send(struct evil *e, unsigned long count, uint8_t htl,
 		    errno != EINTR)
 			return EVIL_IO_CLOSED;
 		off += w > 0 ? (size_t)w : 0;
-		if (off == n)
+		if (off == n) {
 			(*sent)++;
+			evil_sent.frames++;
+			evil_sent.requests++;
+		}
 	}
 	e->last_send = evil_now();
 	return *sent == count ? EVIL_IO_OK : EVIL_IO_TIMEOUT;
@@ -1648,6 +1703,761 @@ evil_hold(struct evil *e, const char *arg)
 	return evil_verdict(true, "held a slot for %.0f s", secs);
 }
 
+/* ---- hundreds of connections at once ---- */
+
+#define EVIL_SWARM_MAX 1000
+#define EVIL_SWARM_HOLD 15.0	/* s the swarm is held */
+#define EVIL_SWARM_SHOW 3.0	/* s held more after saying "held" */
+#define EVIL_SWARM_DRAIN 13.0	/* s more for the last closes, at most */
+#define EVIL_SWARM_DIAL 10.0	/* s for every connect() */
+#define EVIL_SWARM_WAVE 1.0	/* s before the later full handshakes */
+#define EVIL_SWARM_SLOTS 32	/* the node's default --max-peers */
+#define EVIL_SWARM_PATH_LINKS 64	/* PEERS_PATH_LINKS_MAX */
+#define EVIL_HS_BOUND 12.0	/* PEERS_HS_TIMEOUT (10 s) + 2 s */
+#define EVIL_LINGER_BOUND 7.0	/* PEERS_LINGER (5 s) + 2 s */
+
+enum evil_kind { EVIL_FULL, EVIL_HALF, EVIL_SILENT };
+
+enum evil_conn_state {
+	EVIL_C_LATER,		/* a later wave: not dialed yet */
+	EVIL_C_DIALING,		/* connect() in flight */
+	EVIL_C_MSG2,		/* msg1 sent */
+	EVIL_C_FRAMES,		/* full: msg3 sent, frames read */
+	EVIL_C_IDLE,		/* half: msg2 read; silent: connected */
+	EVIL_C_GONE,		/* closed, by the node unless dial_failed */
+};
+
+/* One connection of the swarm. */
+struct evil_conn {
+	int fd;
+	enum evil_kind kind;
+	enum evil_conn_state st;
+	double t_dial;		/* connect() started, or to start */
+	double t_up;		/* connect() done */
+	double t_msg2;		/* msg2 read: the node had accepted it */
+	double t_mark;		/* full: its first HELLO or PEERS */
+	double t_gone;
+	uint8_t msg2[LINK_MSG2_BYTES];
+	size_t have;
+	struct link_hs hs;
+	struct evil *e;		/* full: its link, identity and keys */
+	bool dial_failed;
+	bool linked;		/* full: HELLO, a slot under --max-peers */
+	bool refused;		/* full: PEERS before any HELLO: no room */
+	bool asked_path;	/* refused, then sent a BUILD */
+	bool path_link;		/* ... and HELLO after it: a path link */
+	const char *bad;	/* what the node did that it must not */
+};
+
+struct evil_swarm {
+	struct evil_conn *c;
+	size_t n;
+	const struct addrinfo *ai;
+	const uint8_t *pin;	/* the node's identity, if in the address */
+	const uint8_t *pk, *sk;	/* the half handshakes' identity */
+	double t0;
+	size_t slots_max;	/* most slots held at once */
+	size_t paths_max;	/* most path links held at once */
+};
+
+/* Raises our own descriptor limit to need, within the hard limit. */
+static int
+evil_nofile(rlim_t need)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return -1;
+	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		return -1;
+	rl.rlim_cur = need;
+	return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static void
+evil_conn_gone(struct evil_conn *c, const char *bad)
+{
+	if (c->bad == NULL)
+		c->bad = bad;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	if (c->e != NULL)
+		c->e->fd = -1;
+	c->st = EVIL_C_GONE;
+	c->t_gone = evil_now();
+	link_hs_wipe(&c->hs);
+}
+
+/* Sends the whole of a handshake message on a fresh socket (it fits in
+ * any send buffer); 0, or -1 if the node has closed. */
+static int
+evil_conn_send(struct evil_conn *c, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	do
+		w = send(c->fd, p, n, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	return w == (ssize_t)n ? 0 : -1;
+}
+
+/* connect() is done: full and half handshakes send msg1. */
+static void
+evil_conn_dialed(struct evil_swarm *sw, struct evil_conn *c)
+{
+	uint8_t msg1[LINK_MSG1_BYTES];
+	socklen_t len = sizeof(int);
+	int err = 0, rc;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 ||
+	    err != 0) {
+		c->dial_failed = true;
+		evil_conn_gone(c, NULL);
+		return;
+	}
+	evil_sent.conns++;
+	c->t_up = evil_now();
+	if (c->kind == EVIL_SILENT) {
+		c->st = EVIL_C_IDLE;
+		return;
+	}
+	rc = c->kind == EVIL_FULL ? link_hs_init(&c->hs, c->e->sk, c->e->pk,
+	    sw->pin, msg1) : link_hs_init(&c->hs, sw->sk, sw->pk, sw->pin,
+	    msg1);
+	if (rc != 0) {
+		evil_conn_gone(c, "internal: link_hs_init failed");
+		return;
+	}
+	c->st = EVIL_C_MSG2;
+	if (evil_conn_send(c, msg1, sizeof(msg1)) != 0)
+		evil_conn_gone(c, NULL);	/* pushed out already */
+}
+
+/* msg2 bytes: a full handshake sends msg3, a half one stops there. */
+static void
+evil_conn_msg2(struct evil_conn *c)
+{
+	uint8_t msg3[LINK_MSG3_BYTES];
+	struct link_keys keys;
+	ssize_t r;
+	int rc;
+
+	r = recv(c->fd, c->msg2 + c->have, sizeof(c->msg2) - c->have, 0);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (r <= 0) {
+		evil_conn_gone(c, NULL);
+		return;
+	}
+	if ((c->have += (size_t)r) < sizeof(c->msg2))
+		return;
+	rc = link_hs_read_msg2(&c->hs, c->msg2, c->have, msg3,
+	    c->kind == EVIL_FULL ? &c->e->keys : &keys);
+	if (c->kind == EVIL_HALF)
+		link_keys_wipe(&keys);
+	if (rc != 0) {
+		evil_conn_gone(c, "a msg2 that does not verify");
+		return;
+	}
+	c->t_msg2 = evil_now();
+	if (c->kind == EVIL_HALF) {
+		link_hs_wipe(&c->hs);
+		c->st = EVIL_C_IDLE;
+		return;
+	}
+	memcpy(c->e->node_pk, c->hs.peer_pk, LINK_PUBLICKEYBYTES);
+	link_hs_wipe(&c->hs);
+	c->st = EVIL_C_FRAMES;
+	if (evil_conn_send(c, msg3, sizeof(msg3)) != 0)
+		evil_conn_gone(c, NULL);
+}
+
+/* A half or silent connection: the only right thing is a close. */
+static void
+evil_conn_idle(struct evil_conn *c)
+{
+	uint8_t b;
+	ssize_t r = recv(c->fd, &b, 1, 0);
+
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	evil_conn_gone(c, r > 0 ? (c->kind == EVIL_HALF ? "bytes after "
+	    "msg2 to a peer that never sent msg3" : "bytes to a connection "
+	    "that never sent one") : NULL);
+}
+
+/* The answer of an idle, honest peer to what a linked node sends. */
+static int
+evil_conn_answer(struct evil *e, const struct link_msg *m)
+{
+	struct link_msg r = { .type = LINK_MSG_ACCEPTED };
+	double deadline = evil_now() + 2.0;
+	int rc = EVIL_IO_OK;
+
+	switch (m->type) {
+	case LINK_MSG_PING:
+		r.type = LINK_MSG_PONG;
+		r.pong.cookie = m->ping.cookie;
+		return evil_send_msg(e, &r, deadline);
+	case LINK_MSG_BUILD:
+		r.type = LINK_MSG_BUILD_FAIL;
+		r.build_fail.id = m->build.path_id;
+		return evil_send_msg(e, &r, deadline);
+	case LINK_MSG_REQUEST:
+		r.accepted.id = m->request.id;
+		rc = evil_send_msg(e, &r, deadline);
+		r = (struct link_msg){ .type = LINK_MSG_DNF };
+		r.dnf.id = m->request.id;
+		break;
+	case LINK_MSG_INSERT:
+		r.accepted.id = m->insert.id;
+		rc = evil_send_msg(e, &r, deadline);
+		r = (struct link_msg){ .type = LINK_MSG_RNF };
+		r.rnf.id = m->insert.id;
+		r.rnf.htl = m->insert.htl;
+		break;
+	default:
+		return EVIL_IO_OK;
+	}
+	return rc == EVIL_IO_OK ? evil_send_msg(e, &r, deadline) : rc;
+}
+
+/* A refused peer asks for a path through the node: a BUILD whose
+ * records open nowhere. Its first path message makes it a path link
+ * while the node has fewer than 64; the BUILD itself gets BUILD_FAIL. */
+static int
+evil_conn_ask_path(struct evil *e)
+{
+	static uint8_t records[ONION_BUILD_BYTES];
+	struct link_msg m = { .type = LINK_MSG_BUILD };
+
+	randombytes_buf(records, sizeof(records));
+	m.build.path_id = evil_path_id(e, false);
+	m.build.records = records;
+	return evil_send_msg(e, &m, evil_now() + 2.0);
+}
+
+/* A full handshake's first HELLO or PEERS (RELAYS may come before
+ * either): we greet as a dialer does, claiming no other link, and a
+ * refused peer then asks for a path. */
+static int
+evil_conn_first(struct evil_conn *c, const struct link_msg *m)
+{
+	if (m->type != LINK_MSG_HELLO && m->type != LINK_MSG_PEERS)
+		return EVIL_IO_BAD;
+	c->t_mark = evil_now();
+	c->linked = m->type == LINK_MSG_HELLO;
+	c->refused = !c->linked;
+	if (evil_greet(c->e) != 0)
+		return EVIL_IO_CLOSED;
+	if (c->linked)
+		return EVIL_IO_OK;
+	c->asked_path = true;
+	return evil_conn_ask_path(c->e);
+}
+
+/* A full handshake's frames, answered as a live peer does. */
+static void
+evil_conn_frames(struct evil_conn *c)
+{
+	struct evil *e = c->e;
+	struct link_msg m;
+	int rc;
+
+	for (int i = 0; i < 64; i++) {
+		rc = evil_next_msg(e, 0, &m);
+		if (rc == EVIL_IO_TIMEOUT)
+			return;
+		if (rc == EVIL_IO_OK && !c->linked && !c->refused &&
+		    m.type != LINK_MSG_RELAYS) {
+			rc = evil_conn_first(c, &m);
+			e->why_bad = "a first frame that is neither HELLO nor "
+			    "PEERS";
+		} else if (rc == EVIL_IO_OK && m.type == LINK_MSG_HELLO &&
+		    c->refused) {
+			/* Promoted: a path link (we asked), or a
+			 * newcomer's slot (we claim no links). */
+			c->path_link = c->asked_path;
+			c->linked = !c->asked_path;
+		}
+		if (rc == EVIL_IO_OK)
+			rc = evil_conn_answer(e, &m);
+		if (rc != EVIL_IO_OK) {
+			evil_conn_gone(c, rc == EVIL_IO_BAD ? e->why_bad :
+			    NULL);
+			return;
+		}
+	}
+}
+
+static void
+evil_conn_step(struct evil_swarm *sw, struct evil_conn *c)
+{
+	switch (c->st) {
+	case EVIL_C_DIALING: evil_conn_dialed(sw, c); break;
+	case EVIL_C_MSG2: evil_conn_msg2(c); break;
+	case EVIL_C_FRAMES: evil_conn_frames(c); break;
+	case EVIL_C_IDLE: evil_conn_idle(c); break;
+	default: break;
+	}
+}
+
+/* Starts one connect(). */
+static void
+evil_conn_dial(struct evil_swarm *sw, struct evil_conn *c)
+{
+	const struct addrinfo *ai = sw->ai;
+	int one = 1;
+
+	c->t_dial = evil_now();
+	c->st = EVIL_C_DIALING;
+	c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK,
+	    ai->ai_protocol);
+	if (c->fd >= 0) {
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    errno == EINPROGRESS) {
+			if (c->e != NULL)
+				c->e->fd = c->fd;
+			return;
+		}
+	}
+	c->dial_failed = true;
+	evil_conn_gone(c, NULL);
+}
+
+/*
+ * Every connection's kind and identity: two fifths full handshakes, one
+ * fifth half, two fifths silent. A quarter of the connections (full
+ * ones) and every half and silent one are dialed at once; the other full
+ * ones EVIL_SWARM_WAVE s later, 8 every 0.1 s, when the half and silent
+ * ones hold every handshake place: they must push those out and get a
+ * slot, a path link or a refusal, not be locked out.
+ */
+static int
+evil_swarm_dial(struct evil_swarm *sw)
+{
+	struct evil_conn *c;
+	size_t later = 0, first = 0;
+
+	for (size_t i = 0; i < sw->n; i++)
+		sw->c[i].fd = -1;
+	for (size_t i = 0; i < sw->n; i++) {
+		c = &sw->c[i];
+		c->kind = i % 5 < 2 ? EVIL_FULL : i % 5 == 2 ? EVIL_HALF :
+		    EVIL_SILENT;
+		c->st = EVIL_C_LATER;
+		c->t_dial = sw->t0;
+		if (c->kind != EVIL_FULL)
+			continue;
+		if ((c->e = calloc(1, sizeof(*c->e))) == NULL)
+			return -1;
+		c->e->fd = -1;
+		c->e->addr = "";
+		crypto_sign_keypair(c->e->pk, c->e->sk);
+		if (first++ >= sw->n / 4)
+			c->t_dial = sw->t0 + EVIL_SWARM_WAVE +
+			    0.1 * (double)(later++ / 8);
+	}
+	for (size_t i = 0; i < sw->n; i++)
+		if (sw->c[i].t_dial <= sw->t0)
+			evil_conn_dial(sw, &sw->c[i]);
+	return 0;
+}
+
+/* One poll round over every open connection, then keep-alives. */
+static void
+evil_swarm_round(struct evil_swarm *sw, struct pollfd *pfd, size_t *idx)
+{
+	struct evil_conn *c;
+	size_t np = 0, slots = 0, paths = 0;
+	double now = evil_now();
+
+	for (size_t i = 0; i < sw->n; i++) {
+		c = &sw->c[i];
+		if (c->st == EVIL_C_LATER && now >= c->t_dial)
+			evil_conn_dial(sw, c);
+		if (c->st == EVIL_C_DIALING &&
+		    now > c->t_dial + EVIL_SWARM_DIAL) {
+			c->dial_failed = true;
+			evil_conn_gone(c, NULL);
+		}
+		if (c->st == EVIL_C_GONE || c->st == EVIL_C_LATER)
+			continue;
+		pfd[np] = (struct pollfd){ .fd = c->fd, .events =
+		    c->st == EVIL_C_DIALING ? POLLOUT : POLLIN };
+		idx[np++] = i;
+	}
+	if (poll(pfd, np, 100) < 0 && errno != EINTR)
+		return;
+	for (size_t k = 0; k < np; k++)
+		if (pfd[k].revents != 0)
+			evil_conn_step(sw, &sw->c[idx[k]]);
+	for (size_t i = 0; i < sw->n; i++) {
+		c = &sw->c[i];
+		if (c->st != EVIL_C_FRAMES || !(c->linked || c->path_link))
+			continue;
+		slots += c->linked;
+		paths += c->path_link;
+		if (evil_now() - c->e->last_send > EVIL_KEEPALIVE &&
+		    evil_send_ping(c->e, 0, evil_now() + 2.0) != EVIL_IO_OK)
+			evil_conn_gone(c, NULL);
+	}
+	sw->slots_max = slots > sw->slots_max ? slots : sw->slots_max;
+	sw->paths_max = paths > sw->paths_max ? paths : sw->paths_max;
+}
+
+/* What the swarm met, for the verdict. */
+struct evil_swarm_count {
+	size_t conns, failed;
+	size_t linked, paths, held;	/* slots, path links, kept of both */
+	size_t refused, pushed;
+	size_t late;		/* closed past its bound, or open past it */
+	size_t open;		/* neither linked nor closed */
+	size_t unseen;		/* no word from the node ... */
+	size_t unseen_open;	/* ... and still open */
+	/* The longest waits for a close: a refused peer's from PEERS, the
+	 * others' from msg2, and those that never had msg2 from connect(). */
+	double w_refused, w_hs, w_unseen;
+	const char *bad;
+};
+
+/*
+ * When a connection the node did not link must be closed by: PEERS_LINGER
+ * after PEERS, the handshake's bound after msg2 (which says that the node
+ * had accepted it). 0 for one that never had a word from the node: its
+ * connect() may have returned here while the kernel's accept queue was
+ * full, and a SYN cookie whose last ACK met a full queue leaves no state
+ * at the node at all, so a silent client stays "connected" to nothing.
+ * hostile.sh counts the node's descriptors for those.
+ */
+static double
+evil_conn_deadline(const struct evil_conn *c)
+{
+	if (c->refused)
+		return c->t_mark + EVIL_LINGER_BOUND;
+	return c->t_msg2 > 0 ? c->t_msg2 + EVIL_HS_BOUND : 0;
+}
+
+static void
+evil_swarm_count(const struct evil_swarm *sw, struct evil_swarm_count *k)
+{
+	const struct evil_conn *c;
+	double now = evil_now(), by, from, *w;
+
+	memset(k, 0, sizeof(*k));
+	for (size_t i = 0; i < sw->n; i++) {
+		c = &sw->c[i];
+		if (c->dial_failed || c->st == EVIL_C_LATER) {
+			k->failed++;
+			continue;
+		}
+		k->conns++;
+		if (c->bad != NULL && k->bad == NULL)
+			k->bad = c->bad;
+		k->linked += c->linked;
+		k->paths += c->path_link;
+		k->held += (c->linked || c->path_link) &&
+		    c->st != EVIL_C_GONE;
+		k->pushed += c->kind == EVIL_FULL && !c->linked &&
+		    !c->refused;
+		if (c->linked || c->path_link)
+			continue;	/* ours until we go */
+		k->refused += c->refused;
+		by = evil_conn_deadline(c);
+		if (by == 0) {
+			k->unseen++;
+			k->unseen_open += c->st != EVIL_C_GONE;
+		}
+		if (c->st != EVIL_C_GONE) {
+			k->open++;
+			k->late += by > 0 && now > by;
+			continue;
+		}
+		k->late += by > 0 && c->t_gone > by;
+		from = c->refused ? c->t_mark : by > 0 ? c->t_msg2 : c->t_up;
+		w = c->refused ? &k->w_refused : by > 0 ? &k->w_hs :
+		    &k->w_unseen;
+		*w = c->t_gone - from > *w ? c->t_gone - from : *w;
+	}
+}
+
+/* After the hold: true once no connection the node spoke to and did not
+ * link is still open within its bound. */
+static bool
+evil_swarm_drained(const struct evil_swarm *sw)
+{
+	const struct evil_conn *c;
+	double now = evil_now(), by;
+
+	for (size_t i = 0; i < sw->n; i++) {
+		c = &sw->c[i];
+		by = evil_conn_deadline(c);
+		if (!c->linked && !c->path_link && c->st != EVIL_C_GONE &&
+		    c->st != EVIL_C_LATER && by > 0 && now <= by)
+			return false;
+	}
+	return true;
+}
+
+static void
+evil_swarm_free(struct evil_swarm *sw)
+{
+	for (size_t i = 0; i < sw->n; i++) {
+		if (sw->c[i].fd >= 0)
+			close(sw->c[i].fd);
+		link_hs_wipe(&sw->c[i].hs);
+		if (sw->c[i].e != NULL) {
+			link_keys_wipe(&sw->c[i].e->keys);
+			sodium_memzero(sw->c[i].e->sk, sizeof(sw->c[i].e->sk));
+			free(sw->c[i].e);
+		}
+	}
+	free(sw->c);
+}
+
+/* The rounds: the hold, a line for hostile.sh (which counts the node's
+ * descriptors and asks its status then, EVIL_SWARM_SHOW s before the
+ * drain), the drain. */
+static void
+evil_swarm_run(struct evil_swarm *sw)
+{
+	static struct pollfd pfd[EVIL_SWARM_MAX];
+	static size_t idx[EVIL_SWARM_MAX];
+	struct evil_swarm_count k;
+
+	while (evil_now() < sw->t0 + EVIL_SWARM_HOLD)
+		evil_swarm_round(sw, pfd, idx);
+	evil_swarm_count(sw, &k);
+	printf("# held %.0f s: %zu slots and %zu path links up, %zu others "
+	    "open (%zu with no word from the node)\n", EVIL_SWARM_HOLD,
+	    k.held - k.paths, k.paths, k.open, k.unseen_open);
+	fflush(stdout);
+	while (evil_now() < sw->t0 + EVIL_SWARM_HOLD + EVIL_SWARM_SHOW ||
+	    (evil_now() < sw->t0 + EVIL_SWARM_HOLD + EVIL_SWARM_DRAIN &&
+	    !evil_swarm_drained(sw)))
+		evil_swarm_round(sw, pfd, idx);
+}
+
+/*
+ * ARG (default 500) connections opened at once and held EVIL_SWARM_HOLD
+ * s: two fifths complete the handshake and stay as idle, live peers
+ * (they answer PINGs and what the node routes to them), one fifth stop
+ * after msg2, two fifths never send a byte. A full handshake refused for
+ * want of a slot sends a BUILD, which makes it a path link if there is
+ * room. The node must give at most its --max-peers (default 32) slots and
+ * 64 path links, keep the peers it linked, close each refused one within
+ * its linger (5 s), each half one within the handshake bound (10 s) or
+ * sooner, pushed out by newer ones (64 handshakes at most). hostile.sh
+ * watches the node's descriptors, its honest client and its memory.
+ */
+static int
+evil_swarm(struct evil *e, const char *arg)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICSERV }, *ai = NULL;
+	long n = arg != NULL ? strtol(arg, NULL, 10) : 500;
+	uint8_t pin[LINK_PUBLICKEYBYTES];
+	char host[256], port[16];
+	struct evil_swarm sw = { .pk = e->pk, .sk = e->sk };
+	struct evil_swarm_count k;
+	bool pinned, ok;
+
+	if (n < 5 || n > EVIL_SWARM_MAX)
+		return evil_verdict(false, "ARG: 5 to %d connections",
+		    EVIL_SWARM_MAX);
+	if (evil_nofile((rlim_t)n + 32) != 0)
+		return evil_verdict(false, "cannot raise our descriptor limit "
+		    "to %ld (ulimit -Hn)", n + 32);
+	if (evil_parse_addr(e->addr, host, sizeof(host), port, sizeof(port),
+	    pin, &pinned) != 0 || getaddrinfo(host, port, &hints, &ai) != 0)
+		return evil_verdict(false, "cannot resolve %s", e->addr);
+	crypto_sign_keypair(e->pk, e->sk);
+	sw.ai = ai;
+	sw.pin = pinned ? pin : NULL;
+	sw.n = (size_t)n;
+	sw.t0 = evil_now();
+	if ((sw.c = calloc(sw.n, sizeof(*sw.c))) == NULL ||
+	    evil_swarm_dial(&sw) != 0) {
+		freeaddrinfo(ai);
+		if (sw.c != NULL)
+			evil_swarm_free(&sw);
+		return evil_verdict(false, "out of memory");
+	}
+	evil_swarm_run(&sw);
+	freeaddrinfo(ai);
+	evil_swarm_count(&sw, &k);
+	evil_swarm_free(&sw);
+	if (k.bad != NULL)
+		return evil_verdict(false, "the node sent %s", k.bad);
+	ok = k.linked >= 1 && sw.slots_max <= EVIL_SWARM_SLOTS &&
+	    sw.paths_max <= EVIL_SWARM_PATH_LINKS &&
+	    k.held == k.linked + k.paths && k.late == 0 &&
+	    k.failed * 10 <= sw.n;
+	return evil_verdict(ok, "%zu of %ld connections made (%zu failed), "
+	    "%.1f s in all; full handshakes: %zu slots (%zu at once at most, "
+	    "%d allowed), %zu path links (%zu at once, %d allowed), %zu of "
+	    "both kept to the end; %zu refused (closed within %.1f s of "
+	    "PEERS), %zu closed in the handshake; the others closed within "
+	    "%.1f s of msg2; %zu had no word from the node, closed within "
+	    "%.1f s of connect() but %zu (no state at the node: SYN "
+	    "cookies); %zu closed past their bound", k.conns, n, k.failed,
+	    evil_now() - sw.t0, k.linked, sw.slots_max, EVIL_SWARM_SLOTS,
+	    k.paths, sw.paths_max, EVIL_SWARM_PATH_LINKS, k.held, k.refused,
+	    k.w_refused, k.pushed, k.w_hs, k.unseen, k.w_unseen,
+	    k.unseen_open, k.late);
+}
+
+/* ---- queues held just under their cap ---- */
+
+#define EVIL_SLOW_LINKS_MAX 256
+#define EVIL_SLOW_FILL_MAX 400	/* DATA frames outstanding per link */
+#define EVIL_SLOW_SECS 30.0	/* s of the fill and the hold */
+#define EVIL_SLOW_READ (256 * 1024)	/* bytes read a second, at most */
+
+/* Reads what fd holds, up to n bytes, for at most 5 ms: the bytes
+ * read, or -1 if the node has closed. */
+static long
+evil_slow_drain(int fd, uint8_t *buf, size_t n)
+{
+	double until = evil_now() + 0.005;
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n && evil_now() < until) {
+		r = recv(fd, buf, n - got > 65536 ? 65536 : n - got,
+		    MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN &&
+		    errno != EWOULDBLOCK && errno != EINTR))
+			return -1;
+		if (r > 0)
+			got += (size_t)r;
+	}
+	return (long)got;
+}
+
+/*
+ * ARG is COUNT:FILL:RKEY, RKEY a routing key in hex of a block the node
+ * caches: COUNT links (95: 31 slots beside one honest peer and 64 path
+ * links, a refused peer asking for a path with a BUILD that opens
+ * nowhere), each with a small receive buffer, each asking for FILL DATA
+ * frames of RKEY at once, then reading EVIL_SLOW_READ bytes a second and
+ * asking for as many frames again: the node's send queue to each stays
+ * where FILL put it, under its 4 MiB cap (the kernel's send buffer takes
+ * the first few MiB) and never idle for 8 s, so no bound of one link
+ * closes it. Passes if every link is still up after EVIL_SLOW_SECS s.
+ * Not run by hostile.sh: it is the reproducer for the node's memory
+ * bound in docs/limits.md ("Memory, worst case"), which 95 links with a
+ * FILL of 180 take past 256 MiB today.
+ */
+static int
+evil_slowread(struct evil *e, const char *arg)
+{
+	static struct evil links[EVIL_SLOW_LINKS_MAX];
+	static uint8_t junk[EVIL_SLOW_READ];
+	static unsigned long asked[EVIL_SLOW_LINKS_MAX];
+	static unsigned long read_bytes[EVIL_SLOW_LINKS_MAX];
+	struct link_msg m = { .type = LINK_MSG_REQUEST };
+	char *end = NULL, *end2 = NULL;
+	long n = arg != NULL ? strtol(arg, &end, 10) : 0;
+	unsigned long fill = end != NULL && *end == ':' ?
+	    strtoul(end + 1, &end2, 10) : 0;
+	size_t up = 0, paths = 0, alive;
+	double t0, next;
+	const char *why;
+	long got;
+	int rc;
+
+	if (n < 1 || n > EVIL_SLOW_LINKS_MAX || fill < 1 ||
+	    fill > EVIL_SLOW_FILL_MAX || end2 == NULL || *end2 != ':' ||
+	    evil_arg_rkey(end2 + 1, m.request.rkey) != 0)
+		return evil_verdict(false, "ARG: COUNT:FILL:RKEY, 1 to %d "
+		    "links, 1 to %d frames", EVIL_SLOW_LINKS_MAX,
+		    EVIL_SLOW_FILL_MAX);
+	if (evil_nofile((rlim_t)n + 32) != 0)
+		return evil_verdict(false, "cannot raise our descriptor limit");
+	evil_rcvbuf = 16384;
+	for (long i = 0; i < n; i++) {
+		links[i].fd = -1;
+		links[i].addr = e->addr;
+		if (evil_handshake(&links[i], false, &why) != 0)
+			break;
+		rc = evil_next_msg(&links[i], evil_now() + 5.0, &m);
+		while (rc == EVIL_IO_OK && m.type == LINK_MSG_RELAYS)
+			rc = evil_next_msg(&links[i], evil_now() + 5.0, &m);
+		if (rc != EVIL_IO_OK)
+			break;
+		if (evil_greet(&links[i]) != 0)
+			break;
+		if (m.type == LINK_MSG_PEERS) {
+			/* Refused: a path link, if there is room. */
+			if (evil_conn_ask_path(&links[i]) != 0)
+				break;
+			do
+				rc = evil_next_msg(&links[i], evil_now() + 3.0,
+				    &m);
+			while (rc == EVIL_IO_OK && m.type != LINK_MSG_HELLO);
+			if (rc != EVIL_IO_OK)
+				break;
+			paths++;
+		}
+		up++;
+	}
+	(void)evil_arg_rkey(end2 + 1, m.request.rkey);
+	m.type = LINK_MSG_REQUEST;
+	m.request.htl = EVIL_HTL;
+	printf("# slowread: %zu links up (%zu path links), each to ask for "
+	    "%lu DATA frames\n", up, paths, fill);
+	fflush(stdout);
+	t0 = next = evil_now();
+	while (evil_now() < t0 + EVIL_SLOW_SECS) {
+		next += 1.0;
+		if (next > evil_now())	/* a negative timeout: forever */
+			(void)poll(NULL, 0, (int)((next - evil_now()) * 1000));
+		for (size_t i = 0; i < up; i++) {
+			if (links[i].fd < 0)
+				continue;
+			/* EVIL_SLOW_READ bytes read, as many frames asked
+			 * for again: the queue stays where it is. */
+			if ((got = evil_slow_drain(links[i].fd, junk,
+			    EVIL_SLOW_READ)) < 0) {
+				close(links[i].fd);
+				links[i].fd = -1;
+				continue;
+			}
+			/* The fill goes 32 a round, so that every link is
+			 * read every second from the start. */
+			read_bytes[i] += (unsigned long)got;
+			for (int k = 0; k < 32 && asked[i] < fill +
+			    read_bytes[i] / LINK_FRAME2_BYTES &&
+			    links[i].fd >= 0; k++, asked[i]++) {
+				m.request.id = randombytes_random() | 1;
+				if (evil_send_msg(&links[i], &m, evil_now() +
+				    0.5) == EVIL_IO_OK)
+					continue;
+				close(links[i].fd);
+				links[i].fd = -1;
+			}
+		}
+	}
+	alive = 0;
+	for (size_t i = 0; i < up; i++)
+		if (links[i].fd >= 0) {
+			alive++;
+			close(links[i].fd);
+			link_keys_wipe(&links[i].keys);
+		}
+	return evil_verdict(up == (size_t)n && alive < up, "%zu of %ld links "
+	    "up (%zu path links), %zu still up after %.0f s of queues held "
+	    "near their cap", up, n, paths, alive, EVIL_SLOW_SECS);
+}
+
 /* ---- onion paths (docs/onion.md) ---- */
 
 /*
@@ -1971,6 +2781,7 @@ evil_path_send(struct evil *e, uint8_t type, const uint8_t *body, size_t len,
 		off += w > 0 ? (size_t)w : 0;
 	}
 	e->last_send = evil_now();
+	evil_sent.frames++;
 	return evil_answers_flush(e, deadline);
 }
 
@@ -2271,6 +3082,7 @@ evil_path_request(struct evil *e, struct evil_path *p, uint32_t stream,
 	    sizeof(payload), true) != ONION_CELL_RECOGNIZED)
 		return -1;
 	rc = evil_cell_send(e, p->id, payload, sizeof(payload), t0 + 5.0);
+	evil_sent.requests += rc == EVIL_IO_OK;
 	if (rc == EVIL_IO_OK)
 		rc = evil_path_wait(e, evil_cell_back, &u, t0 + EVIL_CELL_SECS);
 	*took = evil_now() - t0;
@@ -2470,7 +3282,7 @@ evil_build_size(struct evil *e, int delta, const char *what)
 	    e->keys.send_ctr - 1, LINK_EFORMAT))
 		return evil_verdict(false, "internal: %s decodes", what);
 	t0 = evil_now();
-	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_send_all(e, frame, n,
+	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_send_frame(e, frame, n,
 	    t0 + 5.0), what);
 }
 
@@ -2710,9 +3522,11 @@ evil_cells_tear(struct evil *e, struct evil_path *p, uint8_t *const *cells,
 	double t0 = evil_now(), tp;
 	int rc = EVIL_IO_OK;
 
-	for (size_t i = 0; i < n && rc == EVIL_IO_OK; i++)
+	for (size_t i = 0; i < n && rc == EVIL_IO_OK; i++) {
 		rc = evil_cell_send(e, p->id, cells[i],
 		    ONION_CELL_SMALL_BYTES, t0 + 5.0);
+		evil_sent.requests += rc == EVIL_IO_OK; /* REQUEST cells */
+	}
 	if (rc == EVIL_IO_OK)
 		rc = evil_path_wait(e, evil_not_built, p, t0 + EVIL_TEAR_SECS);
 	if (rc == EVIL_IO_TIMEOUT)
@@ -2832,7 +3646,7 @@ evil_cellshort(struct evil *e, const char *arg)
 	    e->keys.send_ctr - 1, LINK_EFORMAT))
 		return evil_verdict(false, "internal: a short CELL decodes");
 	t0 = evil_now();
-	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_send_all(e, frame, n,
+	return evil_close(e, t0, EVIL_CLOSE_SECS, evil_send_frame(e, frame, n,
 	    t0 + 5.0), "a CELL body one byte short");
 }
 
@@ -2899,6 +3713,7 @@ evil_cellflood_round(struct evil *e, struct evil_path **out, double *took,
 		    LINK_BLOCK_BYTES, cell, sizeof(cell)) != 0)
 			return -1;
 		rc = evil_cell_send(e, p->id, cell, sizeof(cell), t0 + 30.0);
+		evil_sent.requests += rc == EVIL_IO_OK;
 	}
 	if (rc == EVIL_IO_OK)
 		rc = evil_path_wait(e, evil_not_built, p, t0 + 30.0);
@@ -2982,6 +3797,8 @@ static const struct evil_scenario {
 	{ "relay", evil_relay },
 	{ "slowloris", evil_slowloris },
 	{ "hold", evil_hold },
+	{ "swarm", evil_swarm },
+	{ "slowread", evil_slowread },
 	{ "probe", evil_probe },
 	{ "poison", evil_poison },
 	{ "path", evil_path },
@@ -3062,6 +3879,9 @@ main(int argc, char **argv)
 	evil_scenario_name = sc->name;
 	ev.addr = argv[2];
 	rc = sc->run(&ev, argc == 4 ? argv[3] : NULL);
+	printf("# sent: frames %lu requests %lu connections %lu\n",
+	    evil_sent.frames, evil_sent.requests, evil_sent.conns);
+	fflush(stdout);
 	if (ev.fd >= 0)
 		close(ev.fd);
 	link_keys_wipe(&ev.keys);

@@ -125,3 +125,31 @@ token() { cat "$1/api.token"; }
 
 # rss_kb PID: resident set size in KiB.
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# fd_count PID: the number of file descriptors PID holds.
+fd_count() {
+	local f=(/proc/"$1"/fd/*)
+	echo "${#f[@]}"
+}
+
+# sample_proc PID FILE: every 0.25 s while PID runs (at most 2 hours),
+# appends "EPOCH-SECONDS VMRSS-KIB FDS" to FILE. Run it in the
+# background; it ends with PID. It forks nothing (it waits in read -t on
+# a pipe nobody writes): under load, a sampler that forks falls behind.
+sample_proc() {
+	local pid=$1 out=$2 i k v rss f t sfd
+	exec {sfd}<> <(:)
+	for ((i = 0; i < 28800; i++)); do
+		[ -r "/proc/$pid/status" ] || break
+		rss=""
+		while read -r k v _; do
+			[ "$k" = VmRSS: ] && rss=$v && break
+		done 2>/dev/null < "/proc/$pid/status"
+		[ -n "$rss" ] || break		# gone, or a zombie
+		f=(/proc/"$pid"/fd/*)
+		t=${EPOCHREALTIME:-$(date +%s.%N)}	# bash 5, or a fork
+		echo "${t/,/.} $rss ${#f[@]}" >> "$out"
+		read -r -t 0.25 -u "$sfd" _
+	done
+	exec {sfd}<&-
+}
