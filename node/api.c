@@ -18,7 +18,9 @@
 
 #include "node/api.h"
 #include "node/docput.h"
+#include "node/css.h"
 #include "node/fetch.h"
+#include "node/html.h"
 #include "node/insert.h"
 #include "node/log.h"
 #include "node/node.h"
@@ -31,6 +33,7 @@
 #include "node/session.h"
 #include "node/transit.h"
 #include "node/util.h"
+#include "node/writer.h"
 
 #define API_POOL_SIZE (128 * 1024)
 #define API_IDLE_TIMEOUT 60		/* seconds */
@@ -50,6 +53,21 @@ struct api {
 	char hosts[4][UTIL_HOST_MAX + 16];	/* acceptable Host values */
 	char token[API_TOKEN_HEX + 1];
 	struct session_table *sessions;	/* browsers logged in */
+	struct writer *filterer;	/* the HTML and CSS filters' thread */
+	unsigned filters;		/* filter jobs not yet done */
+};
+
+/* A document on its way through a filter. The job, not the request,
+ * owns the buffers: a request can end while its job runs on the filter
+ * thread, and then only loses its pointer (api_completed). */
+struct api_filter_job {
+	struct api *api;
+	struct api_req *req;		/* NULL once the request has ended */
+	enum page_filter kind;
+	char *doc;			/* the document, then what came out */
+	size_t len, want;
+	int rc;				/* HTML_E* or CSS_E*, once done */
+	bool started, done;
 };
 
 /* REQ_FORM is a browser's form (/login, /logout, /upload) while its
@@ -83,6 +101,7 @@ struct api_req {
 	char ftype[CHK_TYPE_MAX + 1];	/* an upload's type field */
 	size_t secret_len, ftype_len;
 	bool browser;			/* answer the put with a page */
+	struct api_filter_job *job;	/* REQ_GET of a page to filter */
 };
 
 _Static_assert(API_TOKEN_HEX == SESSION_HEX, "one buffer holds either");
@@ -109,14 +128,14 @@ api_add_common_headers(struct MHD_Response *r, const char *csp)
 	MHD_add_response_header(r, "Content-Security-Policy", csp);
 }
 
-/* A JSON body with the common headers, or NULL; takes ownership of doc. */
+/* A response that owns text (a string, freed with the response or here
+ * if there is none), of the given type, with the common headers; or
+ * NULL. */
 static struct MHD_Response *
-api_json_response(json_t *doc)
+api_text_response(char *text, const char *type, const char *csp)
 {
-	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	struct MHD_Response *r;
 
-	json_decref(doc);
 	if (text == NULL)
 		return NULL;
 	r = MHD_create_response_from_buffer(strlen(text), text,
@@ -125,16 +144,26 @@ api_json_response(json_t *doc)
 		free(text);
 		return NULL;
 	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	api_add_common_headers(r, API_CSP);
+	MHD_add_response_header(r, "Content-Type", type);
+	api_add_common_headers(r, csp);
 	return r;
 }
 
-/* Queues a JSON body; takes ownership of doc. */
-static enum MHD_Result
-api_reply_json(struct MHD_Connection *conn, unsigned status, json_t *doc)
+/* A JSON body, or NULL; takes ownership of doc. */
+static struct MHD_Response *
+api_json_response(json_t *doc)
 {
-	struct MHD_Response *r = api_json_response(doc);
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+
+	json_decref(doc);
+	return api_text_response(text, "application/json", API_CSP);
+}
+
+/* Queues r (NULL: fails) with status, and lets go of it. */
+static enum MHD_Result
+api_queue(struct MHD_Connection *conn, unsigned status,
+    struct MHD_Response *r)
+{
 	enum MHD_Result ret;
 
 	if (r == NULL)
@@ -142,6 +171,13 @@ api_reply_json(struct MHD_Connection *conn, unsigned status, json_t *doc)
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* Queues a JSON body; takes ownership of doc. */
+static enum MHD_Result
+api_reply_json(struct MHD_Connection *conn, unsigned status, json_t *doc)
+{
+	return api_queue(conn, status, api_json_response(doc));
 }
 
 static enum MHD_Result
@@ -157,8 +193,6 @@ static enum MHD_Result
 api_reply_page(struct MHD_Connection *conn, unsigned status,
     const char *title, const char *body_html)
 {
-	struct MHD_Response *r;
-	enum MHD_Result ret;
 	char *html = NULL;
 
 	if (asprintf(&html, "<!DOCTYPE html>\n<html lang=en><head><meta "
@@ -169,17 +203,8 @@ api_reply_page(struct MHD_Connection *conn, unsigned status,
 	    "<p><a href=\"/\">Back to the node</a></p></body></html>\n",
 	    title, title, body_html) < 0)
 		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(html), html,
-	    MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		free(html);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
-	api_add_common_headers(r, API_CSP_PAGE);
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	return api_queue(conn, status, api_text_response(html,
+	    "text/html; charset=utf-8", API_CSP_PAGE));
 }
 
 /* A redirect to location (ours), with a cookie to set if not NULL. */
@@ -188,7 +213,6 @@ api_reply_redirect(struct MHD_Connection *conn, const char *location,
     const char *cookie)
 {
 	struct MHD_Response *r;
-	enum MHD_Result ret;
 
 	r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	if (r == NULL)
@@ -197,9 +221,7 @@ api_reply_redirect(struct MHD_Connection *conn, const char *location,
 	if (cookie != NULL)
 		MHD_add_response_header(r, "Set-Cookie", cookie);
 	api_add_common_headers(r, API_CSP);
-	ret = MHD_queue_response(conn, 303, r);
-	MHD_destroy_response(r);
-	return ret;
+	return api_queue(conn, 303, r);
 }
 
 static const char *
@@ -466,22 +488,162 @@ stop:
 	    MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
+/* ---- pages shown filtered (node/html.h, node/css.h) ---- */
+
+/* The filter is the guard; this policy is a second one, in the browser:
+ * the page may load only the gateway's own images, media and styles. */
+#define API_CSP_FILTERED \
+	"default-src 'none'; img-src 'self'; media-src 'self'; " \
+	"style-src 'self' 'unsafe-inline'; form-action 'none'; " \
+	"base-uri 'none'; frame-ancestors 'none'"
+
+static void
+api_filter_job_free(struct api_filter_job *j)
+{
+	j->api->filters--;
+	free(j->doc);
+	free(j);
+}
+
+/* On the filter thread: the document is replaced by what came out. */
+static int
+api_filter_job_run(void *arg)
+{
+	struct api_filter_job *j = arg;
+	char *out = NULL;
+	size_t n = 0;
+
+	j->rc = j->kind == PAGE_FILTER_HTML ?
+	    html_filter(j->doc, j->len, &out, &n) :
+	    css_filter_sheet(j->doc, j->len, &out, &n);
+	if (j->rc == 0) {
+		free(j->doc);
+		j->doc = out;
+		j->len = n;
+	}
+	return j->rc;
+}
+
+static void
+api_filter_job_done(void *arg, int rc)
+{
+	struct api_filter_job *j = arg;
+
+	if (j->req == NULL) {
+		api_filter_job_free(j);
+		return;
+	}
+	if (rc == WRITER_ECANCELED)
+		j->rc = rc;
+	j->done = true;
+	api_req_wake(j->req);
+}
+
+/* What came out of the filter; or, if the page was too much for its
+ * bounds, the document as a download (never rendered). */
+static enum MHD_Result
+api_filter_reply(struct api_req *req)
+{
+	struct api_filter_job *j = req->job;
+	bool html = j->kind == PAGE_FILTER_HTML;
+	struct MHD_Response *r;
+
+	if (j->rc == WRITER_ECANCELED)
+		return api_reply_error(req->conn, 503, "the node is shutting "
+		    "down");
+	if (j->rc != 0)
+		log_info("gateway: a page too much for the filter (%s) goes as "
+		    "a download", html ? html_strerror(j->rc) :
+		    css_strerror(j->rc));
+	r = MHD_create_response_from_buffer(j->len, j->doc,
+	    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL)
+		return MHD_NO;
+	j->doc = NULL;		/* the response frees it */
+	if (j->rc != 0) {
+		MHD_add_response_header(r, "Content-Type",
+		    "application/octet-stream");
+		MHD_add_response_header(r, "Content-Disposition", "attachment");
+	} else {
+		MHD_add_response_header(r, "Content-Type", html ?
+		    "text/html; charset=utf-8" : "text/css; charset=utf-8");
+	}
+	api_add_common_headers(r, j->rc != 0 ? API_CSP : API_CSP_FILTERED);
+	return api_queue(req->conn, 200, r);
+}
+
+/* Reads the whole page, has it filtered, answers: each step may wait
+ * (suspended) and is taken again on the wake. */
+static enum MHD_Result
+api_filter_step(struct api_req *req)
+{
+	struct api_filter_job *j = req->job;
+	ssize_t n;
+
+	while (!j->started && j->len < j->want) {
+		n = fetch_read(req->fetch, (uint8_t *)j->doc + j->len,
+		    j->want - j->len);
+		if (n == FETCH_AGAIN) {
+			api_req_suspend(req);
+			return MHD_YES;
+		}
+		if (n <= 0)
+			return api_reply_error(req->conn, 404, "content not "
+			    "found (a block of the page could not be had)");
+		j->len += (size_t)n;
+	}
+	if (!j->started) {
+		if (writer_submit(req->api->filterer, api_filter_job_run,
+		    api_filter_job_done, j) != 0)
+			return api_reply_error(req->conn, 500, "out of memory");
+		j->started = true;
+	}
+	if (!j->done) {
+		api_req_suspend(req);
+		return MHD_YES;
+	}
+	return api_filter_reply(req);
+}
+
+static enum MHD_Result
+api_filter_start(struct api_req *req, enum page_filter kind, uint64_t len)
+{
+	struct api_filter_job *j;
+
+	if (req->api->filters >= API_MAX_FILTERS)
+		return api_reply_error(req->conn, 503, "too many pages being "
+		    "filtered; try again");
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->doc = malloc((size_t)len + 1)) == NULL) {
+		free(j);
+		return api_reply_error(req->conn, 500, "out of memory");
+	}
+	j->api = req->api;
+	j->req = req;
+	j->kind = kind;
+	j->want = (size_t)len;
+	req->api->filters++;
+	req->job = j;
+	req->api->node->count.gets_found++;
+	req->api->node->count.get_bytes += len;
+	node_note_request(req->api->node, false, 200, len,
+	    req->uri.root.ref.rkey);
+	return api_filter_step(req);
+}
+
 /* 416, with the length a range must fall in. */
 static enum MHD_Result
 api_reply_no_range(struct api_req *req, uint64_t len)
 {
 	struct MHD_Response *r = api_json_response(json_pack("{s:s}", "error",
 	    "the range asked for is not in the document"));
-	enum MHD_Result ret;
 	char cr[48];
 
 	if (r == NULL)
 		return MHD_NO;
 	snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)len);
 	MHD_add_response_header(r, "Content-Range", cr);
-	ret = MHD_queue_response(req->conn, 416, r);
-	MHD_destroy_response(r);
-	return ret;
+	return api_queue(req->conn, 416, r);
 }
 
 /* The document: whole (200), or one range of it (206: media players seek
@@ -495,11 +657,15 @@ api_get_respond(struct api_req *req)
 	uint64_t len = fetch_length(req->fetch), first = 0, last = 0;
 	struct node *node = req->api->node;
 	bool show_inline = false;
+	enum page_filter filter;
 	enum params_range rr;
 	struct MHD_Response *r;
-	enum MHD_Result ret;
 	char cr[80];
 
+	if (req->gateway && len <= HTML_FILTER_MAX_INPUT &&
+	    (filter = page_filter_kind(req->uri.name,
+	    fetch_type(req->fetch))) != PAGE_FILTER_NONE)
+		return api_filter_start(req, filter, len);
 	rr = params_parse_range(MHD_lookup_connection_value(req->conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE), len, &first, &last);
 	if (rr == PARAMS_RANGE_BAD)
@@ -529,10 +695,7 @@ api_get_respond(struct api_req *req)
 		MHD_add_response_header(r, "Content-Range", cr);
 	}
 	api_add_common_headers(r, API_CSP);
-	ret = MHD_queue_response(req->conn, rr == PARAMS_RANGE_ONE ? 206 : 200,
-	    r);
-	MHD_destroy_response(r);
-	return ret;
+	return api_queue(req->conn, rr == PARAMS_RANGE_ONE ? 206 : 200, r);
 }
 
 /* Answers once the root block is in (and a typed document's record): the
@@ -542,6 +705,9 @@ api_get_answer(struct api_req *req)
 {
 	struct node *node = req->api->node;
 	int st = fetch_status(req->fetch);
+
+	if (req->job != NULL)
+		return api_filter_step(req);
 
 	if (st == 0) {
 		api_req_suspend(req);
@@ -605,22 +771,11 @@ api_page_status(struct api *a, struct MHD_Connection *conn)
 	char csrf[SESSION_HEX + 1];
 	char *html = page_status_html(a->node, session_find(a->sessions,
 	    api_cookie(conn), util_now(), csrf) ? csrf : NULL);
-	struct MHD_Response *r;
-	enum MHD_Result ret;
 
 	if (html == NULL)
 		return api_reply_error(conn, 500, "cannot read the store");
-	r = MHD_create_response_from_buffer(strlen(html), html,
-	    MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		free(html);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
-	api_add_common_headers(r, API_CSP_PAGE);
-	ret = MHD_queue_response(conn, 200, r);
-	MHD_destroy_response(r);
-	return ret;
+	return api_queue(conn, 200, api_text_response(html,
+	    "text/html; charset=utf-8", API_CSP_PAGE));
 }
 
 /* ---- POST /api/v1/put ---- */
@@ -1100,6 +1255,10 @@ api_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (req->inserting && !req->insert_done)
 		inserter_forget(a->node->inserter, req->ticket);
 	fetch_free(req->fetch);
+	if (req->job != NULL && req->job->started && !req->job->done)
+		req->job->req = NULL;	/* freed when the filter is done */
+	else if (req->job != NULL)
+		api_filter_job_free(req->job);
 	free(req);
 	*con_cls = NULL;
 }
@@ -1290,7 +1449,8 @@ api_start(struct api **out, struct node *node, const char *addr,
 	a->node = node;
 	a->fd = -1;
 	snprintf(a->token, sizeof(a->token), "%s", token);
-	if ((a->sessions = session_table_new()) == NULL) {
+	if ((a->sessions = session_table_new()) == NULL ||
+	    writer_new(&a->filterer, node->base) != 0) {
 		snprintf(why, whylen, "out of memory");
 		goto fail;
 	}
@@ -1332,6 +1492,8 @@ api_stop(struct api *a)
 	}
 	if (a->mhd != NULL)
 		MHD_stop_daemon(a->mhd);
+	/* After the requests: a job whose request ended frees itself. */
+	writer_free(a->filterer);
 	if (a->fd >= 0)
 		close(a->fd);
 	sodium_memzero(a->token, sizeof(a->token));

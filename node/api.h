@@ -30,6 +30,10 @@
 #define API_MAX_CONNECTIONS 64
 #define API_MAX_PUTS 4
 #define API_TOKEN_HEX 64
+/* HTML and CSS pages being filtered at once (each holds at most its
+ * document, HTML_FILTER_MAX_INPUT, and its output); one runs at a time on
+ * the filter thread. More: 503. */
+#define API_MAX_FILTERS 4
 
 struct node;
 struct api;

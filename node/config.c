@@ -30,7 +30,11 @@ config_parse_peer(struct config_peer *peer, const char *s)
 	if (util_parse_hostport(addr, host, &port) != 0 || port == 0)
 		return -1;
 	if (hash != NULL) {
+		/* The alphabet first: libsodium 1.0.18 decodes every byte
+		 * from 0x80 up as '_' (its char is signed). */
 		if (strlen(hash + 1) != 43 ||
+		    strspn(hash + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789-_") != 43 ||
 		    sodium_base642bin(peer->pubkey, sizeof(peer->pubkey),
 		    hash + 1, 43, NULL, &got, NULL,
 		    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||

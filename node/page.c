@@ -12,43 +12,64 @@
 #include "node/transit.h"
 #include "node/util.h"
 
-/* Only types a browser shows without running anything. */
+/* The types the gateway knows: shown as they are (only those a browser
+ * shows without running anything), or only once filtered. The name
+ * counts when no type was stored with the document. */
 static const struct {
 	const char *ext, *type;
+	enum page_filter filter;
 } page_types[] = {
-	{ "txt", "text/plain; charset=utf-8" },
-	{ "md", "text/plain; charset=utf-8" },
-	{ "png", "image/png" },
-	{ "jpg", "image/jpeg" },
-	{ "jpeg", "image/jpeg" },
-	{ "gif", "image/gif" },
-	{ "webp", "image/webp" },
-	{ "mp3", "audio/mpeg" },
-	{ "ogg", "audio/ogg" },
-	{ "mp4", "video/mp4" },
-	{ "webm", "video/webm" },
-	{ "pdf", "application/pdf" },
+	{ "txt", "text/plain; charset=utf-8", PAGE_FILTER_NONE },
+	{ "md", "text/plain; charset=utf-8", PAGE_FILTER_NONE },
+	{ "png", "image/png", PAGE_FILTER_NONE },
+	{ "jpg", "image/jpeg", PAGE_FILTER_NONE },
+	{ "jpeg", "image/jpeg", PAGE_FILTER_NONE },
+	{ "gif", "image/gif", PAGE_FILTER_NONE },
+	{ "webp", "image/webp", PAGE_FILTER_NONE },
+	{ "mp3", "audio/mpeg", PAGE_FILTER_NONE },
+	{ "ogg", "audio/ogg", PAGE_FILTER_NONE },
+	{ "mp4", "video/mp4", PAGE_FILTER_NONE },
+	{ "webm", "video/webm", PAGE_FILTER_NONE },
+	{ "pdf", "application/pdf", PAGE_FILTER_NONE },
+	{ "html", "text/html", PAGE_FILTER_HTML },
+	{ "htm", "text/html", PAGE_FILTER_HTML },
+	{ "xhtml", "application/xhtml+xml", PAGE_FILTER_HTML },
+	{ "css", "text/css", PAGE_FILTER_CSS },
 };
 
-const char *
-page_content_type(const char *name, const char *stored, bool *show_inline)
+/* The entry for a document, or -1. The type given at insert wins over the
+ * name, which anyone can change in a link. */
+static int
+page_lookup(const char *name, const char *stored)
 {
 	const char *dot = strrchr(name, '.');
 	size_t n;
 
-	*show_inline = false;
 	for (size_t i = 0; i < sizeof(page_types) / sizeof(*page_types); i++) {
-		/* The type given at insert wins over the name, which anyone
-		 * can change in a link. */
 		n = strcspn(page_types[i].type, ";");
 		if (stored != NULL ? strlen(stored) == n &&
 		    strncmp(stored, page_types[i].type, n) == 0 :
-		    dot != NULL && strcasecmp(dot + 1, page_types[i].ext) == 0) {
-			*show_inline = true;
-			return page_types[i].type;
-		}
+		    dot != NULL && strcasecmp(dot + 1, page_types[i].ext) == 0)
+			return (int)i;
 	}
-	return "application/octet-stream";
+	return -1;
+}
+
+const char *
+page_content_type(const char *name, const char *stored, bool *show_inline)
+{
+	int i = page_lookup(name, stored);
+
+	*show_inline = i >= 0 && page_types[i].filter == PAGE_FILTER_NONE;
+	return *show_inline ? page_types[i].type : "application/octet-stream";
+}
+
+enum page_filter
+page_filter_kind(const char *name, const char *stored)
+{
+	int i = page_lookup(name, stored);
+
+	return i >= 0 ? page_types[i].filter : PAGE_FILTER_NONE;
 }
 
 static void

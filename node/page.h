@@ -20,6 +20,16 @@ struct node;
  * or when the store cannot be read. */
 char *page_status_html(struct node *node, const char *csrf);
 
+/* Documents the gateway shows only filtered (node/html.h, node/css.h). */
+enum page_filter {
+	PAGE_FILTER_NONE = 0,
+	PAGE_FILTER_HTML,
+	PAGE_FILTER_CSS,
+};
+/* Which filter a document called name, with the stored media type stored
+ * (NULL if none; it wins over the name), goes through. */
+enum page_filter page_filter_kind(const char *name, const char *stored);
+
 /* The Content-Type for a document called name ("" if none) whose insert
  * stored the media type stored (NULL if none; it wins over the name),
  * and whether a browser may show it inline (false: Content-Disposition:

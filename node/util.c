@@ -80,9 +80,10 @@ util_parse_hostport(const char *s, char host[UTIL_HOST_MAX], uint16_t *port)
 	n = (size_t)(end - s);
 	if (n == 0 || n >= UTIL_HOST_MAX)
 		return -1;
+	/* Printable ASCII only, whatever the signedness of char. */
 	for (size_t i = 0; i < n; i++)
-		if (s[i] <= ' ' || s[i] == 0x7f || s[i] == '/' || s[i] == '[' ||
-		    s[i] == ']' || s[i] == '#')
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f ||
+		    s[i] == '/' || s[i] == '[' || s[i] == ']' || s[i] == '#')
 			return -1;
 	memcpy(host, s, n);
 	host[n] = '\0';

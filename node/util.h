@@ -15,7 +15,8 @@
  * trailing "B" or "iB"). Rejects empty, signs, overflow, junk. */
 int util_parse_size(const char *s, uint64_t *out);
 
-/* HOST:PORT with HOST a name, an IPv4 address or [IPv6]; PORT 0..65535.
+/* HOST:PORT with HOST a name, an IPv4 address or [IPv6] (1..255 bytes
+ * of printable ASCII without space, '/', '[', ']' or '#'); PORT 0..65535.
  * host gets the host without brackets. */
 #define UTIL_HOST_MAX 256
 int util_parse_hostport(const char *s, char host[UTIL_HOST_MAX],

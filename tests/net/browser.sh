@@ -133,6 +133,17 @@ grep -q '^/control.png$' "$TMP/canary.log" && requested control |
 ok $? "control: a page's image request reaches the canary and shows in the network log under the page's origin"
 : > "$TMP/canary.log"
 
+# dom NAME URL: the document as Chromium built it, after its scripts (if
+# any had run), into $TMP/NAME.dom.
+dom() {
+	rm -rf "$TMP/profile"
+	timeout 90 "$CHROME" --headless=new --no-sandbox --disable-gpu \
+	    --no-first-run --disable-background-networking \
+	    --disable-component-update --disable-sync --disable-extensions \
+	    --user-data-dir="$TMP/profile" --virtual-time-budget=5000 \
+	    --dump-dom "$2" > "$TMP/$1.dom" 2> "$TMP/$1.dom.err"
+}
+
 # ---- the status page ----
 browse status "http://$A/"
 [ -s "$ART/status.png" ]
@@ -183,6 +194,12 @@ sleep 1
 [ ! -s "$TMP/canary.log" ]
 ok $? "the canary saw no request at all"
 sed 's/^/# canary got: /' "$TMP/canary.log" | head -20
+dom hostile "http://$A/$h"
+grep -q 'A hostile page' "$TMP/hostile.dom" && ! grep -qi '<script' "$TMP/hostile.dom" &&
+    ! grep -q '<title>ran' "$TMP/hostile.dom"
+ok $? "the page as the browser built it: its text is there, no script is, none ran"
+grep -q "<a href=\"/$t\">another key</a>" "$TMP/hostile.dom"
+ok $? "its link to another key points into the gateway"
 
 stop_pid "$CANARY_PID"
 stop_node "$NODE_PID"; ok $? "node stops cleanly"

@@ -40,10 +40,24 @@ code=$(get "$A/$t")
     header Content-Type | grep -q '^text/plain' && [ -z "$(header Content-Disposition)" ]
 ok $? "GET /CHK@.../notes.txt: the text, inline, as text/plain"
 code=$(get "$A/$h")
-[ "$code" = 200 ] && cmp -s "$TMP/b" "$TMP/page.html" &&
-    [ "$(header Content-Disposition)" = attachment ] &&
+[ "$code" = 200 ] && [ "$(header Content-Type)" = "text/html; charset=utf-8" ] &&
+    [ -z "$(header Content-Disposition)" ] && ! grep -qi '<script' "$TMP/b" &&
+    grep -q "^<!DOCTYPE html>" "$TMP/b"
+ok $? "GET /CHK@.../page.html: filtered HTML, its script gone"
+header Content-Security-Policy | grep -q "default-src 'none'; img-src 'self'"
+ok $? "a filtered page carries a policy that lets it load only the gateway's images, media and styles"
+printf 'body { color: red; background: url(http://x.example/i.png) }\n@import "http://x.example/s.css";\n' > "$TMP/s.css"
+sc=$("$UMBRA" put --datadir "$N" "$TMP/s.css" 2>/dev/null)
+code=$(get "$A/$sc")
+[ "$code" = 200 ] && [ "$(header Content-Type)" = "text/css; charset=utf-8" ] &&
+    grep -q 'color' "$TMP/b" && ! grep -qi 'url\|import\|x\.example' "$TMP/b"
+ok $? "a style sheet is filtered: its colour stays, its url() and @import go"
+head -c $((2 * 1024 * 1024 + 1)) /dev/zero | tr '\0' x > "$TMP/big.html"
+bh=$("$UMBRA" put --datadir "$N" "$TMP/big.html" 2>/dev/null)
+code=$(get "$A/$bh")
+[ "$code" = 200 ] && [ "$(header Content-Disposition)" = attachment ] &&
     [ "$(header Content-Type)" = application/octet-stream ]
-ok $? "GET /CHK@.../page.html: a download, never rendered"
+ok $? "an HTML document over the filter's 2 MiB: a download, never rendered"
 code=$(get "$A/$b")
 [ "$code" = 200 ] && [ "$(header Content-Disposition)" = attachment ]
 ok $? "a document of unknown type is a download"
