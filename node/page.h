@@ -1,10 +1,8 @@
 /*
- * page.h - the pages the node serves to a browser: the status page at /
- * and the content type of a document by its name.
- *
- * The HTML filter of the full gateway is not here yet (issue 7): until it
- * is, a document that a browser would run (HTML, SVG, XML, scripts) or
- * whose type is unknown is sent as a download, never rendered.
+ * page.h - the pages the node serves to a browser: the status page at /,
+ * and how a document is shown: as it is (types a browser runs nothing
+ * in), filtered (HTML, CSS: node/html.h, node/css.h) or as a download
+ * (anything else, and unknown types: never sniffed into HTML).
  */
 #ifndef UMBRA_PAGE_H
 #define UMBRA_PAGE_H
