@@ -951,7 +951,7 @@ test_typed(void)
 	    "a record with an upper-case type: CHK_EFORMAT");
 	bmap_free(&m);
 	root.data_len = root.stream_len = 3;
-	memcpy(out, "\x00ab", 3);
+	memcpy(out, "\x00" "ab", 3);
 	bmap_init(&m);
 	put_plain_root(&m, out, &root);
 	TAP_OK(decode_typed(&m, &root, type, data, BS, &total) ==

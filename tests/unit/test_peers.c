@@ -122,7 +122,7 @@ on_foaf(void *arg, struct peer *p)
 }
 
 static const struct peers_callbacks callbacks = {
-	on_up, on_down, on_message, on_foaf, NULL,
+	.up = on_up, .down = on_down, .message = on_message, .foaf = on_foaf,
 };
 
 /* ---- nodes ---- */
