@@ -51,7 +51,9 @@ for t in "$@"; do
 		sed -n 's/^ok 1 - fuzz /  ok    /p' "$tap"
 	else
 		fail=1
-		echo "  FAIL  $name"
+		grep -q '^not ok ' "$tap" 2>/dev/null &&
+		    sed -n 's/^not ok 1 - fuzz /  FAIL  /p' "$tap" ||
+		    echo "  FAIL  $name: no result"
 	fi
 	grep '^#' "$tap" 2>/dev/null
 done

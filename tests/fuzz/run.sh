@@ -12,7 +12,8 @@
 # (libFuzzer -merge=1). Without FUZZ_WORKDIR the copy lives in a
 # temporary directory removed at the end (make check); with it, in
 # FUZZ_WORKDIR/NAME/ (corpus/, log, crash artifacts), which is kept, and
-# a corpus already there is fuzzed further.
+# a corpus already there is fuzzed further (earlier artifacts are moved
+# to earlier/).
 set -u
 name=$(basename "$1" .fuzz)
 bin=$TOP_BUILDDIR/tests/fuzz/fuzz_$name
@@ -25,8 +26,12 @@ fi
 
 if [ -n "${FUZZ_WORKDIR:-}" ]; then
 	work=$FUZZ_WORKDIR/$name
-	mkdir -p "$work/corpus" || exit 99
-	rm -f "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*
+	mkdir -p "$work/corpus" "$work/earlier" || exit 99
+	# Artifacts of an earlier run are kept aside, not reported again.
+	for a in "$work"/crash-* "$work"/leak-* "$work"/timeout-* \
+	    "$work"/oom-*; do
+		[ -e "$a" ] && mv "$a" "$work/earlier/"
+	done
 else
 	work=$(mktemp -d "${TMPDIR:-/tmp}/umbra-fuzz.XXXXXX") || exit 99
 	trap 'rm -rf "$work"' EXIT
