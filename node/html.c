@@ -900,11 +900,49 @@ item_open(const struct walk *w, GumboTag a, GumboTag b)
 	return false;
 }
 
+static GumboTag
+top_tag(const struct walk *w)
+{
+	return w->n > 1 ? w->f[w->n - 1].tag : GUMBO_TAG_BODY;
+}
+
+/* Inside a table's own elements the parser keeps only their structure
+ * (and whitespace, and <style>); anything else it moves out in front
+ * of the table (foster parenting). A tree the filter got with such an
+ * element or text in place would not read back so, so it is dropped. */
+static bool
+in_table_frame(GumboTag top)
+{
+	return top == GUMBO_TAG_TABLE || top == GUMBO_TAG_TBODY ||
+	    top == GUMBO_TAG_THEAD || top == GUMBO_TAG_TFOOT ||
+	    top == GUMBO_TAG_TR || top == GUMBO_TAG_COLGROUP;
+}
+
+static bool
+table_child_ok(GumboTag top, GumboTag t)
+{
+	switch (top) {
+	case GUMBO_TAG_TABLE:
+		return t == GUMBO_TAG_CAPTION || t == GUMBO_TAG_COLGROUP ||
+		    t == GUMBO_TAG_TBODY || t == GUMBO_TAG_THEAD ||
+		    t == GUMBO_TAG_TFOOT || t == GUMBO_TAG_STYLE;
+	case GUMBO_TAG_TBODY: case GUMBO_TAG_THEAD: case GUMBO_TAG_TFOOT:
+		return t == GUMBO_TAG_TR || t == GUMBO_TAG_STYLE;
+	case GUMBO_TAG_TR:
+		return t == GUMBO_TAG_TD || t == GUMBO_TAG_TH ||
+		    t == GUMBO_TAG_STYLE;
+	case GUMBO_TAG_COLGROUP:
+		return t == GUMBO_TAG_COL;
+	default:
+		return true;
+	}
+}
+
 /* Would a start tag t close an element we have open? */
 static bool
 would_close(const struct walk *w, GumboTag t)
 {
-	GumboTag top = w->n > 1 ? w->f[w->n - 1].tag : GUMBO_TAG_BODY;
+	GumboTag top = top_tag(w);
 
 	if (closes_p(t) && in_scope(w, GUMBO_TAG_P))
 		return true;
@@ -956,6 +994,8 @@ visit_element(struct html_ctx *cx, struct walk *w, const GumboNode *n)
 	}
 	if (cx->depth >= HTML_FILTER_MAX_DEPTH)
 		return 0;	/* too deep: dropped with its content */
+	if (!table_child_ok(top_tag(w), out_tag(el, r)))
+		return 0;	/* see in_table_frame() */
 	if (r->kind != K_STYLE && r->kind != K_LINK &&
 	    would_close(w, out_tag(el, r))) {
 		if (r->kind == K_VOID || el->tag == GUMBO_TAG_TABLE)
@@ -981,6 +1021,9 @@ visit(struct html_ctx *cx, struct walk *w, const GumboNode *n)
 		return HTML_ELIMIT;
 	switch (n->type) {
 	case GUMBO_NODE_TEXT:
+		if (in_table_frame(top_tag(w)))
+			return 0;	/* it would move out of the table */
+		/* FALLTHROUGH */
 	case GUMBO_NODE_WHITESPACE:
 		put_text(cx, n->v.text.text);
 		return 0;
