@@ -908,8 +908,10 @@ top_tag(const struct walk *w)
 
 /* Inside a table's own elements the parser keeps only their structure
  * (and whitespace, and <style>); anything else it moves out in front
- * of the table (foster parenting). A tree the filter got with such an
- * element or text in place would not read back so, so it is dropped. */
+ * of the table (foster parenting). And it ignores the table's parts
+ * anywhere but in their place. The adoption agency can leave both kinds
+ * in gumbo's tree, which would not read back so: such an element (or
+ * text) is dropped. */
 static bool
 in_table_frame(GumboTag top)
 {
@@ -919,22 +921,23 @@ in_table_frame(GumboTag top)
 }
 
 static bool
-table_child_ok(GumboTag top, GumboTag t)
+table_place_ok(GumboTag top, GumboTag t)
 {
-	switch (top) {
-	case GUMBO_TAG_TABLE:
-		return t == GUMBO_TAG_CAPTION || t == GUMBO_TAG_COLGROUP ||
-		    t == GUMBO_TAG_TBODY || t == GUMBO_TAG_THEAD ||
-		    t == GUMBO_TAG_TFOOT || t == GUMBO_TAG_STYLE;
+	switch (t) {
+	case GUMBO_TAG_CAPTION: case GUMBO_TAG_COLGROUP:
 	case GUMBO_TAG_TBODY: case GUMBO_TAG_THEAD: case GUMBO_TAG_TFOOT:
-		return t == GUMBO_TAG_TR || t == GUMBO_TAG_STYLE;
+		return top == GUMBO_TAG_TABLE;
 	case GUMBO_TAG_TR:
-		return t == GUMBO_TAG_TD || t == GUMBO_TAG_TH ||
-		    t == GUMBO_TAG_STYLE;
-	case GUMBO_TAG_COLGROUP:
-		return t == GUMBO_TAG_COL;
+		return top == GUMBO_TAG_TBODY || top == GUMBO_TAG_THEAD ||
+		    top == GUMBO_TAG_TFOOT;
+	case GUMBO_TAG_TD: case GUMBO_TAG_TH:
+		return top == GUMBO_TAG_TR;
+	case GUMBO_TAG_COL:
+		return top == GUMBO_TAG_COLGROUP;
+	case GUMBO_TAG_STYLE:
+		return top != GUMBO_TAG_COLGROUP;
 	default:
-		return true;
+		return !in_table_frame(top);
 	}
 }
 
@@ -994,7 +997,7 @@ visit_element(struct html_ctx *cx, struct walk *w, const GumboNode *n)
 	}
 	if (cx->depth >= HTML_FILTER_MAX_DEPTH)
 		return 0;	/* too deep: dropped with its content */
-	if (!table_child_ok(top_tag(w), out_tag(el, r)))
+	if (!table_place_ok(top_tag(w), out_tag(el, r)))
 		return 0;	/* see in_table_frame() */
 	if (r->kind != K_STYLE && r->kind != K_LINK &&
 	    would_close(w, out_tag(el, r))) {
