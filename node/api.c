@@ -26,6 +26,7 @@
 #include "node/node.h"
 #include "node/page.h"
 #include "node/params.h"
+#include "node/prefetch.h"
 #include "node/paths.h"
 #include "node/peers.h"
 #include "node/relay.h"
@@ -55,6 +56,7 @@ struct api {
 	struct session_table *sessions;	/* browsers logged in */
 	struct writer *filterer;	/* the HTML and CSS filters' thread */
 	unsigned filters;		/* filter jobs not yet done */
+	struct prefetch *prefetch;	/* documents a browser opened */
 };
 
 /* A document on its way through a filter. The job, not the request,
@@ -193,18 +195,8 @@ static enum MHD_Result
 api_reply_page(struct MHD_Connection *conn, unsigned status,
     const char *title, const char *body_html)
 {
-	char *html = NULL;
-
-	if (asprintf(&html, "<!DOCTYPE html>\n<html lang=en><head><meta "
-	    "charset=\"utf-8\"><meta name=\"viewport\" content=\"width="
-	    "device-width,initial-scale=1\"><title>%s</title><style>body{"
-	    "font-family:sans-serif;max-width:46em;margin:1em auto;padding:0 "
-	    "1em}code{word-break:break-all}</style></head><body><h1>%s</h1>%s"
-	    "<p><a href=\"/\">Back to the node</a></p></body></html>\n",
-	    title, title, body_html) < 0)
-		return MHD_NO;
-	return api_queue(conn, status, api_text_response(html,
-	    "text/html; charset=utf-8", API_CSP_PAGE));
+	return api_queue(conn, status, api_text_response(page_small_html(title,
+	    0, body_html), "text/html; charset=utf-8", API_CSP_PAGE));
 }
 
 /* A redirect to location (ours), with a cookie to set if not NULL. */
@@ -317,12 +309,13 @@ api_check(struct api *a, struct MHD_Connection *conn, const char *url,
 static json_t *
 api_status_store(const struct store_stats *s)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "blocks", (json_int_t)s->blocks,
 	    "bytes_used", (json_int_t)s->bytes_used,
 	    "bytes_max", (json_int_t)s->bytes_max,
 	    "own_blocks", (json_int_t)s->client_blocks,
 	    "cached_blocks", (json_int_t)s->cache_blocks,
+	    "fetched_blocks", (json_int_t)s->local_blocks,
 	    "evictions", (json_int_t)s->evictions);
 }
 
@@ -736,6 +729,60 @@ api_get_answer(struct api_req *req)
 	return api_get_respond(req);
 }
 
+/* A browser opening a document (a navigation: not an image, a style, a
+ * media range; not asked for ?stream) is shown a progress page while
+ * the node fetches it whole (node/prefetch.h), unless it is here
+ * already. */
+static bool
+api_wants_progress(struct MHD_Connection *conn)
+{
+	const char *dest = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Sec-Fetch-Dest");
+
+	return dest != NULL && strcmp(dest, "document") == 0 &&
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_RANGE) == NULL &&
+	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+	    "stream") == NULL;
+}
+
+/* MHD_YES/MHD_NO once answered with a progress or error page; -1 to
+ * serve the document as it comes. */
+static int
+api_get_progress(struct api_req *req, struct MHD_Connection *conn, int hops,
+    bool hops_given)
+{
+	struct api *a = req->api;
+	struct prefetch_info in;
+	char href[40], *html;
+
+	prefetch_look(a->prefetch, &req->uri.root, (unsigned)hops, false, &in);
+	if (in.state == PREFETCH_NONE && store_has_block(a->node->store,
+	    req->uri.root.ref.rkey) != 0)
+		prefetch_look(a->prefetch, &req->uri.root, (unsigned)hops,
+		    true, &in);
+	if (in.state == PREFETCH_FAILED) {
+		prefetch_forget(a->prefetch, &req->uri.root);
+		return api_reply_page(conn, (unsigned)in.status, "Not fetched",
+		    in.status == 404 ? "<p>The document was not found: not "
+		    "in this node's store, and the network did not give it "
+		    "(or not all of it).</p>" : in.status == 422 ? "<p>The "
+		    "key's decryption key does not match the content.</p>" :
+		    in.status == 503 ? "<p>The node is too busy to look for "
+		    "it now; try again.</p>" : "<p>The node cannot read its "
+		    "store.</p>");
+	}
+	if (in.state != PREFETCH_RUNNING)
+		return -1;
+	if (hops_given)
+		snprintf(href, sizeof(href), "?hops=%d&amp;stream=1", hops);
+	else
+		snprintf(href, sizeof(href), "?stream=1");
+	html = page_progress_html(req->uri.name, &in, href);
+	return api_queue(conn, 200, api_text_response(html,
+	    "text/html; charset=utf-8", API_CSP_PAGE));
+}
+
 /* GET /api/v1/get/URI (gateway false) and GET /URI (gateway true): the
  * document, streamed, from the store or the network. */
 static enum MHD_Result
@@ -743,7 +790,7 @@ api_get(struct api_req *req, struct MHD_Connection *conn, const char *path,
     bool gateway)
 {
 	const char *why;
-	int hops;
+	int hops, shown;
 
 	if (params_parse_get(path, &req->uri, &why) != 0)
 		return api_reply_json(conn, 400, json_pack("{s:s+}", "error",
@@ -756,8 +803,12 @@ api_get(struct api_req *req, struct MHD_Connection *conn, const char *path,
 	    MHD_GET_ARGUMENT_KIND, "no_anonymity"), &why) != 0)
 		return api_reply_error(conn, 400, why);
 	req->api->node->count.gets++;
+	if (gateway && api_wants_progress(conn) && (shown =
+	    api_get_progress(req, conn, hops, MHD_lookup_connection_value(conn,
+	    MHD_GET_ARGUMENT_KIND, "hops") != NULL)) >= 0)
+		return (enum MHD_Result)shown;
 	if (fetch_open(&req->fetch, req->api->node, &req->uri.root,
-	    (unsigned)hops, api_req_wake, req) != 0)
+	    (unsigned)hops, gateway, api_req_wake, req) != 0)
 		return api_reply_error(conn, 500, "out of memory");
 	req->kind = REQ_GET;
 	req->gateway = gateway;
@@ -1450,7 +1501,8 @@ api_start(struct api **out, struct node *node, const char *addr,
 	a->fd = -1;
 	snprintf(a->token, sizeof(a->token), "%s", token);
 	if ((a->sessions = session_table_new()) == NULL ||
-	    writer_new(&a->filterer, node->base) != 0) {
+	    writer_new(&a->filterer, node->base) != 0 ||
+	    prefetch_new(&a->prefetch, node) != 0) {
 		snprintf(why, whylen, "out of memory");
 		goto fail;
 	}
@@ -1494,6 +1546,7 @@ api_stop(struct api *a)
 		MHD_stop_daemon(a->mhd);
 	/* After the requests: a job whose request ended frees itself. */
 	writer_free(a->filterer);
+	prefetch_free(a->prefetch);
 	if (a->fd >= 0)
 		close(a->fd);
 	sodium_memzero(a->token, sizeof(a->token));

@@ -7,6 +7,7 @@
 #include "node/log.h"
 #include "node/node.h"
 #include "node/paths.h"
+#include "node/relay.h"
 #include "node/util.h"
 #include "routing/route.h"
 
@@ -32,6 +33,7 @@ struct fetch {
 	int status;
 	bool waiting;			/* fetch_read() said FETCH_AGAIN */
 	bool network;			/* a block came from the network */
+	bool keep;			/* keep what comes as LOCAL */
 	struct fetch_slot slot[FETCH_WINDOW];
 	uint8_t cipher[CHK_BLOCK_SIZE];
 };
@@ -135,6 +137,8 @@ fetch_on_block(void *arg, int status, const uint8_t *block)
 
 	if (status == ROUTE_STATUS_FOUND) {
 		f->network = true;
+		if (f->keep)
+			relay_keep_local(f->node->relay, s->ref.rkey, block);
 		memcpy(s->block, block, CHK_BLOCK_SIZE);
 		s->state = SLOT_HAVE;
 	} else if (s->tries < FETCH_TRIES &&
@@ -161,7 +165,7 @@ fetch_on_block(void *arg, int status, const uint8_t *block)
 
 int
 fetch_open(struct fetch **out, struct node *node, const struct chk_root *root,
-    unsigned hops, fetch_wake_fn wake, void *arg)
+    unsigned hops, bool keep, fetch_wake_fn wake, void *arg)
 {
 	struct fetch *f = calloc(1, sizeof(*f));
 
@@ -171,6 +175,7 @@ fetch_open(struct fetch **out, struct node *node, const struct chk_root *root,
 	f->node = node;
 	f->root = *root;
 	f->hops = hops;
+	f->keep = keep;
 	f->wake = wake;
 	f->arg = arg;
 	if (chk_decoder_new(&f->dec, root) != 0) {

@@ -21,6 +21,13 @@
  * old; so a document that cannot be had fails within about
  * FETCH_RETRY_FOR + ROUTE_LIFETIME seconds (110 s).
  *
+ * Keeping: with keep, every block that comes from the network is kept
+ * in the store as LOCAL (store.h: evictable, never served to peers), so
+ * that the browser's next read of the document (a reload, a seek, the
+ * page after node/prefetch.h's progress page) is served from the store.
+ * Without it nothing is kept: the origin caches nothing it fetches
+ * (docs/onion.md).
+ *
  * Waking: fetch_open() and fetch_read() never call wake. It is called
  * (from the loop) when fetch_status() leaves 0, and after fetch_read()
  * returned FETCH_AGAIN once the wanted block has come or failed.
@@ -31,6 +38,7 @@
 #ifndef UMBRA_FETCH_H
 #define UMBRA_FETCH_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "crypto/chk.h"
@@ -47,8 +55,8 @@ struct fetch;
 typedef void (*fetch_wake_fn)(void *arg);
 
 int fetch_open(struct fetch **out, struct node *node,
-    const struct chk_root *root, unsigned hops, fetch_wake_fn wake,
-    void *arg)
+    const struct chk_root *root, unsigned hops, bool keep,
+    fetch_wake_fn wake, void *arg)
 	__attribute__((warn_unused_result));
 int fetch_status(const struct fetch *f);
 /* After status 200: reads a typed document's type record (chk.h,

@@ -7,6 +7,7 @@
 #include "node/node.h"
 #include "node/page.h"
 #include "node/paths.h"
+#include "node/prefetch.h"
 #include "node/peers.h"
 #include "node/relay.h"
 #include "node/transit.h"
@@ -110,7 +111,8 @@ page_store(FILE *f, struct node *node, const struct store_stats *s)
 	const struct relay_counters *r = relay_counters(node->relay);
 
 	fprintf(f, "<h2>Store</h2>\n<table>\n"
-	    "<tr><td>blocks</td><td>%llu (%llu own, %llu cached)</td></tr>\n"
+	    "<tr><td>blocks</td><td>%llu (%llu own, %llu cached, %llu "
+	    "fetched here)</td></tr>\n"
 	    "<tr><td>used</td><td>%.1f of %.1f MiB (%.0f%%)</td></tr>\n"
 	    "<tr><td>hit rate</td><td>%.1f%% of %llu requests from peers "
 	    "answered from here</td></tr>\n"
@@ -118,6 +120,7 @@ page_store(FILE *f, struct node *node, const struct store_stats *s)
 	    "<tr><td>pending inserts</td><td>%llu</td></tr>\n</table>\n",
 	    (unsigned long long)s->blocks, (unsigned long long)s->client_blocks,
 	    (unsigned long long)s->cache_blocks,
+	    (unsigned long long)s->local_blocks,
 	    (double)s->bytes_used / 1048576.0, (double)s->bytes_max / 1048576.0,
 	    page_ratio(s->bytes_used, s->bytes_max),
 	    page_ratio(r->served, r->requests_in),
@@ -198,14 +201,103 @@ page_forms(FILE *f, const char *csrf)
 	    "<p><button>Log out</button></p></form>\n", csrf, csrf);
 }
 
-static const char page_head[] =
-    "<!DOCTYPE html>\n<html lang=en><head><meta charset=\"utf-8\">"
-    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-    "<title>Umbra node</title><style>body{font-family:sans-serif;"
-    "max-width:46em;margin:1em auto;padding:0 1em;line-height:1.4}"
-    "td,th{padding:.2em .6em;text-align:left}.w{overflow-x:auto}"
-    "input{max-width:100%;font-size:1em}input[name=key]{width:30em}"
-    "code{word-break:break-all}</style></head><body>\n";
+/* Every page of ours opens alike: readable on a phone, one style. */
+static void
+page_open(FILE *f, const char *title, unsigned refresh)
+{
+	fprintf(f, "<!DOCTYPE html>\n<html lang=en><head><meta charset="
+	    "\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,"
+	    "initial-scale=1\">");
+	if (refresh > 0)
+		fprintf(f, "<meta http-equiv=\"refresh\" content=\"%u\">",
+		    refresh);
+	fprintf(f, "<title>%s</title><style>body{font-family:sans-serif;"
+	    "max-width:46em;margin:1em auto;padding:0 1em;line-height:1.4}"
+	    "td,th{padding:.2em .6em;text-align:left}.w{overflow-x:auto}"
+	    "input{max-width:100%%;font-size:1em}input[name=key]{width:30em}"
+	    "progress{width:100%%;height:1.5em}"
+	    "code{word-break:break-all}</style></head><body>\n", title);
+}
+
+/* Ends f's page, a memstream writing to *html: the malloc'd string
+ * (set only by the fclose), or NULL. */
+static char *
+page_close(FILE *f, char **html)
+{
+	fprintf(f, "</body></html>\n");
+	if (fclose(f) != 0) {
+		free(*html);
+		return NULL;
+	}
+	return *html;
+}
+
+char *
+page_small_html(const char *title, unsigned refresh, const char *body_html)
+{
+	char *html = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&html, &len);
+
+	if (f == NULL)
+		return NULL;
+	page_open(f, title, refresh);
+	fprintf(f, "<h1>%s</h1>\n%s\n<p><a href=\"/\">Back to the node</a>"
+	    "</p>\n", title, body_html);
+	return page_close(f, &html);
+}
+
+/* Text from outside (a document's name): every byte HTML could read as
+ * markup escaped. */
+static void
+page_put_text(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+char *
+page_progress_html(const char *name, const struct prefetch_info *in,
+    const char *stream_href)
+{
+	char *html = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&html, &len);
+	double mib = 1024.0 * 1024.0;
+
+	if (f == NULL)
+		return NULL;
+	page_open(f, "Fetching", 1);
+	fprintf(f, "<h1>Fetching</h1>\n<p><code>");
+	page_put_text(f, *name != '\0' ? name : "(a document without a name)");
+	fprintf(f, "</code></p>\n");
+	if (in->length == 0)
+		fprintf(f, "<p><progress></progress></p>\n<p>Looking for the "
+		    "document in the network: %.0f s.</p>\n", in->elapsed);
+	else
+		fprintf(f, "<p><progress max=\"%llu\" value=\"%llu\">"
+		    "</progress></p>\n<p>%.0f%%: %.1f of %.1f MiB in %.0f s "
+		    "(%.2f MiB/s).</p>\n", (unsigned long long)in->length,
+		    (unsigned long long)in->got, 100.0 * (double)in->got /
+		    (double)in->length, (double)in->got / mib,
+		    (double)in->length / mib, in->elapsed, in->elapsed > 0 ?
+		    (double)in->got / mib / in->elapsed : 0.0);
+	fprintf(f, "<p>The node is fetching it from the network into its "
+	    "own cache (which it never serves to others). This page "
+	    "reloads itself every second and shows the document once it is "
+	    "all here.</p>\n<p><a href=\"%s\">Show it now, as it comes"
+	    "</a></p>\n<p><a href=\"/\">Back to the node</a></p>\n",
+	    stream_href);
+	return page_close(f, &html);
+}
 
 char *
 page_status_html(struct node *node, const char *csrf)
@@ -218,7 +310,7 @@ page_status_html(struct node *node, const char *csrf)
 	if (store_get_stats(node->store, &s) != 0 ||
 	    (f = open_memstream(&html, &len)) == NULL)
 		return NULL;
-	fputs(page_head, f);
+	page_open(f, "Umbra node", 0);
 	fprintf(f, "<h1>Umbra node</h1>\n<table>\n"
 	    "<tr><td>identity</td><td><code>%s</code></td></tr>\n"
 	    "<tr><td>location</td><td>%.6f</td></tr>\n"
@@ -232,10 +324,5 @@ page_status_html(struct node *node, const char *csrf)
 	page_paths(f, node);
 	if (csrf != NULL)
 		page_recent(f, node);
-	fprintf(f, "</body></html>\n");
-	if (fclose(f) != 0) {
-		free(html);
-		return NULL;
-	}
-	return html;
+	return page_close(f, &html);
 }

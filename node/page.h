@@ -18,6 +18,21 @@ struct node;
  * or when the store cannot be read. */
 char *page_status_html(struct node *node, const char *csrf);
 
+/* A small page of ours: title as <title> and <h1>, body_html, and the
+ * way back to the status page; it reloads itself every refresh seconds
+ * if refresh > 0. title and body_html are ours (HTML, with nothing from
+ * outside unescaped). A malloc'd string, or NULL without memory. */
+char *page_small_html(const char *title, unsigned refresh,
+    const char *body_html);
+
+/* The page that shows a document on its way (node/prefetch.h): its name
+ * (from the URI: any bytes, escaped here), how far it is, and a link to
+ * stream_href (ours) to have it as it comes instead. It reloads itself
+ * every second. A malloc'd string, or NULL. */
+struct prefetch_info;
+char *page_progress_html(const char *name, const struct prefetch_info *in,
+    const char *stream_href);
+
 /* Documents the gateway shows only filtered (node/html.h, node/css.h). */
 enum page_filter {
 	PAGE_FILTER_NONE = 0,

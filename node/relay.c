@@ -54,8 +54,10 @@ struct relay_keep {
 	struct relay *r;
 	struct store_block b[RELAY_KEEP_MAX];
 	uint64_t ids[RELAY_KEEP_MAX];		/* the insert of each, or 0 */
+	bool local[RELAY_KEEP_MAX];		/* LOCAL, not CACHE */
 	struct relay_ok oks[RELAY_KEEP_MAX];
 	size_t n, nok;
+	int local_rc;				/* the LOCAL write's result */
 };
 
 /* A link as routing sees it: who, and how hard it pushes. */
@@ -389,12 +391,24 @@ relay_on_wake(evutil_socket_t fd, short what, void *arg)
 
 /* ---- keeping blocks: batches to the store thread ---- */
 
+/* Two transactions when a batch holds both kinds; the CACHE one is the
+ * answer, which INSERT_OKs wait for. */
 static int
 relay_keep_job(void *arg)
 {
 	struct relay_keep *k = arg;
+	struct store_block cache[RELAY_KEEP_MAX], local[RELAY_KEEP_MAX];
+	size_t nc = 0, nl = 0;
 
-	return store_put_blocks(k->r->node->store, k->b, k->n,
+	for (size_t i = 0; i < k->n; i++) {
+		if (k->local[i])
+			local[nl++] = k->b[i];
+		else
+			cache[nc++] = k->b[i];
+	}
+	k->local_rc = store_put_blocks(k->r->node->store, local, nl,
+	    STORE_KIND_LOCAL);
+	return store_put_blocks(k->r->node->store, cache, nc,
 	    STORE_KIND_CACHE);
 }
 
@@ -442,6 +456,9 @@ relay_keep_done(void *arg, int rc)
 		    store_strerror(rc));
 	else if (rc == 0)
 		r->count.kept += k->n;
+	if (rc == 0 && k->local_rc != 0)	/* a cache: no loss */
+		log_debug("cannot keep fetched blocks: %s",
+		    store_strerror(k->local_rc));
 	relay_keep_answer(r, k, rc);
 	for (size_t i = 0; i < k->n; i++)
 		free((void *)k->b[i].data);
@@ -486,8 +503,8 @@ relay_keep_full(const struct relay *r)
 /* Queues a block for the store; insert_id names the insert it came
  * with (0 for DATA), so that its INSERT_OK can wait for the commit. */
 static void
-relay_keep(struct relay *r, const uint8_t rkey[CHK_KEY_SIZE],
-    const uint8_t *block, uint64_t insert_id)
+relay_keep_kind(struct relay *r, const uint8_t rkey[CHK_KEY_SIZE],
+    const uint8_t *block, uint64_t insert_id, bool local)
 {
 	struct relay_keep *k = &r->keep[r->fill];
 	uint8_t *copy;
@@ -501,9 +518,24 @@ relay_keep(struct relay *r, const uint8_t rkey[CHK_KEY_SIZE],
 	memcpy(k->b[k->n].key, rkey, CHK_KEY_SIZE);
 	k->b[k->n].data = copy;
 	k->ids[k->n] = insert_id;
+	k->local[k->n] = local;
 	k->n++;
 	if (!r->keep_busy)
 		relay_keep_submit(r);
+}
+
+static void
+relay_keep(struct relay *r, const uint8_t rkey[CHK_KEY_SIZE],
+    const uint8_t *block, uint64_t insert_id)
+{
+	relay_keep_kind(r, rkey, block, insert_id, false);
+}
+
+void
+relay_keep_local(struct relay *r, const uint8_t rkey[CHK_KEY_SIZE],
+    const uint8_t block[CHK_BLOCK_SIZE])
+{
+	relay_keep_kind(r, rkey, block, 0, true);
 }
 
 /* ---- carrying out the engine's actions ---- */

@@ -25,7 +25,8 @@
  *     for what the network brings: a sink's copy ("deep") and a cached
  *     one are both kept as CACHE;
  *   - only CACHE blocks answer peers' requests: the node's own documents
- *     and puts in progress would tell a prober who published them;
+ *     and puts in progress would tell a prober who published them, and
+ *     what its reader fetched (LOCAL, relay_keep_local) what was read;
  *   - HTL coins are tossed once per link;
  *   - a peer past its share of the routing table (ROUTE_PEER_SHARE) is
  *     refused by the engine; the relay logs it, and drops a peer refused
@@ -93,6 +94,10 @@ int relay_insert(struct relay *r, const uint8_t block[CHK_BLOCK_SIZE],
     relay_done_fn fn, void *arg, uint64_t *id)
 	__attribute__((warn_unused_result));
 void relay_cancel(struct relay *r, uint64_t id);
+/* Keeps a verified block this node fetched for its own reader, as LOCAL
+ * (store.h): in the same batches and bound as DATA, best effort. */
+void relay_keep_local(struct relay *r, const uint8_t rkey[CHK_KEY_SIZE],
+    const uint8_t block[CHK_BLOCK_SIZE]);
 /* The peer a local request went to first, or 0; valid until fn runs. */
 uint32_t relay_first_hop(const struct relay *r, uint64_t id);
 

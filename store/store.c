@@ -28,7 +28,8 @@
 #define STORE_META_SIZE 32
 #define STORE_META_TAIL 16	/* offset of the tail in a meta record */
 #define STORE_SEQ_SIZE 8
-#define STORE_COUNTS_SIZE 32
+#define STORE_COUNTS_SIZE 40
+#define STORE_COUNTS_OLD_SIZE 32	/* before LOCAL: no LOCAL count */
 #define STORE_FORMAT 1
 #define STORE_MAXDBS 8
 #define STORE_MAXREADERS 126
@@ -44,14 +45,14 @@ static const char store_key_counts[] = "counts";
 
 /* The counters kept in "info", exact at every commit. */
 struct store_counts {
-	uint64_t kind[STORE_KIND_CLIENT + 1];	/* blocks per kind */
+	uint64_t kind[STORE_KIND_LOCAL + 1];	/* blocks per kind */
 	uint64_t next_seq;			/* next LRU stamp */
 };
 
 /* A decoded "meta" record. */
 struct store_meta {
 	enum store_kind kind;
-	uint64_t seq;		/* LRU stamp; 0 unless CACHE */
+	uint64_t seq;		/* LRU stamp; 0 unless CACHE or LOCAL */
 	uint8_t tail[STORE_TAIL_SIZE];
 };
 
@@ -155,14 +156,30 @@ static int
 store_kind_valid(enum store_kind kind)
 {
 	return kind == STORE_KIND_CACHE || kind == STORE_KIND_TEMP ||
-	    kind == STORE_KIND_CLIENT;
+	    kind == STORE_KIND_CLIENT || kind == STORE_KIND_LOCAL;
+}
+
+/* The kinds that may be evicted: those with an "lru" record. */
+static bool
+store_kind_lru(enum store_kind kind)
+{
+	return kind == STORE_KIND_CACHE || kind == STORE_KIND_LOCAL;
+}
+
+/* The order in which a put may raise a kind: LOCAL < CACHE < TEMP <
+ * CLIENT. A block this node's reader fetched (LOCAL) that then passes
+ * through as a relay's copy becomes CACHE, as if never read here. */
+static int
+store_kind_rank(enum store_kind kind)
+{
+	return kind == STORE_KIND_LOCAL ? -1 : (int)kind;
 }
 
 static uint64_t
 store_total(const struct store_counts *c)
 {
 	return c->kind[STORE_KIND_CACHE] + c->kind[STORE_KIND_TEMP] +
-	    c->kind[STORE_KIND_CLIENT];
+	    c->kind[STORE_KIND_CLIENT] + c->kind[STORE_KIND_LOCAL];
 }
 
 static int
@@ -170,7 +187,7 @@ store_meta_decode(const MDB_val *v, struct store_meta *m)
 {
 	const uint8_t *p = v->mv_data;
 
-	if (v->mv_size != STORE_META_SIZE || p[0] > STORE_KIND_CLIENT)
+	if (v->mv_size != STORE_META_SIZE || p[0] > STORE_KIND_LOCAL)
 		return STORE_ECORRUPT;
 	m->kind = (enum store_kind)p[0];
 	m->seq = store_be64_get(p + 8);
@@ -221,7 +238,8 @@ store_counts_get(struct store *st, MDB_txn *txn, struct store_counts *c)
 	int rc;
 
 	rc = mdb_get(txn, st->info, &k, &v);
-	if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size != STORE_COUNTS_SIZE))
+	if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size != STORE_COUNTS_SIZE &&
+	    v.mv_size != STORE_COUNTS_OLD_SIZE))
 		return STORE_ECORRUPT;
 	if (rc != 0)
 		return store_err(rc);
@@ -230,6 +248,8 @@ store_counts_get(struct store *st, MDB_txn *txn, struct store_counts *c)
 	c->kind[STORE_KIND_TEMP] = store_be64_get(p + 8);
 	c->kind[STORE_KIND_CLIENT] = store_be64_get(p + 16);
 	c->next_seq = store_be64_get(p + 24);
+	c->kind[STORE_KIND_LOCAL] = v.mv_size == STORE_COUNTS_SIZE ?
+	    store_be64_get(p + 32) : 0;
 	return 0;
 }
 
@@ -244,10 +264,11 @@ store_counts_put(struct store *st, MDB_txn *txn, const struct store_counts *c)
 	store_be64_put(rec + 8, c->kind[STORE_KIND_TEMP]);
 	store_be64_put(rec + 16, c->kind[STORE_KIND_CLIENT]);
 	store_be64_put(rec + 24, c->next_seq);
+	store_be64_put(rec + 32, c->kind[STORE_KIND_LOCAL]);
 	return store_err(mdb_put(txn, st->info, &k, &v, 0));
 }
 
-/* Gives a CACHE block the newest LRU stamp. */
+/* Gives a CACHE or LOCAL block the newest LRU stamp. */
 static int
 store_lru_add(struct store *st, struct store_wtxn *w,
     const uint8_t key[STORE_KEY_SIZE], struct store_meta *m)
@@ -273,7 +294,8 @@ store_lru_del(struct store *st, struct store_wtxn *w,
 }
 
 /* Sets m to kind, keeping "lru" and the counters in step; the caller
- * writes m back. CACHE to CACHE moves the block to the LRU end. */
+ * writes m back. CACHE to CACHE (LOCAL to LOCAL) moves the block to the
+ * LRU end. */
 static int
 store_kind_change(struct store *st, struct store_wtxn *w,
     const uint8_t key[STORE_KEY_SIZE], struct store_meta *m,
@@ -281,7 +303,7 @@ store_kind_change(struct store *st, struct store_wtxn *w,
 {
 	int rc;
 
-	if (m->kind == STORE_KIND_CACHE) {
+	if (store_kind_lru(m->kind)) {
 		rc = store_lru_del(st, w, m);
 		if (rc != 0)
 			return rc;
@@ -290,7 +312,7 @@ store_kind_change(struct store *st, struct store_wtxn *w,
 	w->counts.kind[kind]++;
 	m->kind = kind;
 	m->seq = 0;
-	if (kind == STORE_KIND_CACHE)
+	if (store_kind_lru(kind))
 		return store_lru_add(st, w, key, m);
 	return 0;
 }
@@ -305,9 +327,9 @@ store_touch_one(struct store *st, struct store_wtxn *w,
 	rc = store_meta_get(st, w->txn, key, &m);
 	if (rc == STORE_ENOTFOUND)
 		return 0;	/* evicted since it was read */
-	if (rc != 0 || m.kind != STORE_KIND_CACHE)
-		return rc;	/* or no longer CACHE: not in "lru" */
-	rc = store_kind_change(st, w, key, &m, STORE_KIND_CACHE);
+	if (rc != 0 || !store_kind_lru(m.kind))
+		return rc;	/* or no longer evictable: not in "lru" */
+	rc = store_kind_change(st, w, key, &m, m.kind);
 	if (rc != 0)
 		return rc;
 	return store_meta_put(st, w->txn, key, &m);
@@ -433,13 +455,15 @@ fail:
 	return rc;
 }
 
-/* Evicts the least recently used CACHE block; STORE_EFULL if none. */
+/* Evicts the least recently used CACHE or LOCAL block; STORE_EFULL if
+ * none. */
 static int
 store_evict_one(struct store *st, struct store_wtxn *w)
 {
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
 	uint8_t key[STORE_KEY_SIZE];
+	struct store_meta m;
 	int rc;
 
 	rc = store_err(mdb_cursor_open(w->txn, st->lru, &cur));
@@ -453,7 +477,12 @@ store_evict_one(struct store *st, struct store_wtxn *w)
 	if (rc != 0)
 		goto fail;
 	memcpy(key, v.mv_data, STORE_KEY_SIZE);
-	rc = store_err(mdb_cursor_del(cur, 0));
+	rc = store_meta_get(st, w->txn, key, &m);
+	rc = rc == STORE_ENOTFOUND ? STORE_ECORRUPT : rc;
+	if (rc == 0 && !store_kind_lru(m.kind))
+		rc = STORE_ECORRUPT;
+	if (rc == 0)
+		rc = store_err(mdb_cursor_del(cur, 0));
 	if (rc != 0)
 		goto fail;
 	k.mv_size = STORE_KEY_SIZE;
@@ -463,7 +492,7 @@ store_evict_one(struct store *st, struct store_wtxn *w)
 		rc = store_del_expected(w->txn, st->meta, &k);
 	if (rc != 0)
 		goto fail;
-	w->counts.kind[STORE_KIND_CACHE]--;
+	w->counts.kind[m.kind]--;
 	w->evicted++;
 fail:
 	if (cur != NULL)
@@ -491,7 +520,7 @@ store_put_new(struct store *st, struct store_wtxn *w,
 		return rc;
 	memcpy(m.tail, b->data + STORE_HEAD_SIZE, STORE_TAIL_SIZE);
 	w->counts.kind[kind]++;
-	if (kind == STORE_KIND_CACHE) {
+	if (store_kind_lru(kind)) {
 		rc = store_lru_add(st, w, b->key, &m);
 		if (rc != 0)
 			return rc;
@@ -512,8 +541,9 @@ store_put_one(struct store *st, struct store_wtxn *w,
 	if (rc != 0)
 		return rc;
 	/* Present: keep the bytes, never lower the kind; CACHE over CACHE
-	 * marks the block recently used. */
-	if (kind < m.kind || (kind == m.kind && kind != STORE_KIND_CACHE))
+	 * (LOCAL over LOCAL) marks the block recently used. */
+	if (store_kind_rank(kind) < store_kind_rank(m.kind) ||
+	    (kind == m.kind && !store_kind_lru(kind)))
 		return 0;
 	rc = store_kind_change(st, w, b->key, &m, kind);
 	if (rc != 0)
@@ -680,7 +710,7 @@ store_get_block(struct store *st, const uint8_t key[STORE_KEY_SIZE],
 	memcpy(out + STORE_HEAD_SIZE, m.tail, STORE_TAIL_SIZE);
 	mdb_txn_abort(txn);
 	store_unmap_note(st, 1);
-	if (m.kind == STORE_KIND_CACHE)
+	if (store_kind_lru(m.kind))
 		store_touch_note(st, key);
 	if (kind_out != NULL)
 		*kind_out = m.kind;
@@ -705,7 +735,7 @@ store_del_block(struct store *st, const uint8_t key[STORE_KEY_SIZE])
 	if (rc != 0)
 		return rc;
 	rc = store_meta_get(st, w.txn, key, &m);
-	if (rc == 0 && m.kind == STORE_KIND_CACHE)
+	if (rc == 0 && store_kind_lru(m.kind))
 		rc = store_lru_del(st, &w, &m);
 	if (rc == 0) {
 		/* A record without its head is what a damaged store may
@@ -908,6 +938,7 @@ store_get_stats(struct store *st, struct store_stats *out)
 	out->cache_blocks = c.kind[STORE_KIND_CACHE];
 	out->temp_blocks = c.kind[STORE_KIND_TEMP];
 	out->client_blocks = c.kind[STORE_KIND_CLIENT];
+	out->local_blocks = c.kind[STORE_KIND_LOCAL];
 	out->blocks = store_total(&c);
 	out->bytes_used = out->blocks * STORE_BLOCK_SIZE;
 	out->bytes_max = st->max_blocks * STORE_BLOCK_SIZE;
@@ -1004,7 +1035,8 @@ store_counts_check(struct store *st, struct store_wtxn *w)
 	if (rc != 0)
 		return rc;
 	if (sb.ms_entries != total || sm.ms_entries != total ||
-	    sl.ms_entries != w->counts.kind[STORE_KIND_CACHE])
+	    sl.ms_entries != w->counts.kind[STORE_KIND_CACHE] +
+	    w->counts.kind[STORE_KIND_LOCAL])
 		return STORE_ECORRUPT;
 	return 0;
 }

@@ -11,8 +11,13 @@
  *   STORE_KIND_TEMP    written by a put still in progress; never evicted;
  *                      store_open() turns every TEMP block left by a crash
  *                      into CACHE, since no put survives a restart;
- *   STORE_KIND_CACHE   copies that may be evicted, least recently used first.
- * A put never lowers a block's kind: CLIENT beats TEMP beats CACHE, except
+ *   STORE_KIND_CACHE   copies that may be evicted, least recently used first;
+ *   STORE_KIND_LOCAL   blocks this node fetched for its own reader (the
+ *                      gateway): evicted with CACHE, in one LRU order, but
+ *                      never served to peers, so a probe cannot tell what
+ *                      was read here.
+ * A put never lowers a block's kind: CLIENT beats TEMP beats CACHE beats
+ * LOCAL, except
  * that store_set_kind() sets exactly what it is told, and
  * store_release_temp() turns every TEMP block into CACHE once no put runs.
  *
@@ -64,6 +69,7 @@ enum store_kind {
 	STORE_KIND_CACHE = 0,
 	STORE_KIND_TEMP = 1,
 	STORE_KIND_CLIENT = 2,
+	STORE_KIND_LOCAL = 3,
 };
 
 struct store;
@@ -78,6 +84,7 @@ struct store_stats {
 	uint64_t client_blocks;
 	uint64_t temp_blocks;
 	uint64_t cache_blocks;
+	uint64_t local_blocks;
 	uint64_t bytes_used;	/* blocks * STORE_BLOCK_SIZE */
 	uint64_t bytes_max;
 	uint64_t pending;	/* pending insert records */
@@ -93,13 +100,14 @@ void store_close(struct store *st);
 
 /* Writes n blocks of one kind in one durable transaction. A block already
  * present keeps its bytes; its kind is raised to kind if that is higher
- * (and a CACHE block is marked recently used). */
+ * (and a CACHE or LOCAL block put again as such is marked recently
+ * used). */
 int store_put_blocks(struct store *st, const struct store_block *blocks,
     size_t n, enum store_kind kind) __attribute__((warn_unused_result));
 
 /* Copies the block under key into out (STORE_BLOCK_SIZE bytes). If kind_out
- * is not NULL it gets the block's kind. A CACHE block read is remembered as
- * recently used (applied with the next write). */
+ * is not NULL it gets the block's kind. A CACHE or LOCAL block read is
+ * remembered as recently used (applied with the next write). */
 int store_get_block(struct store *st, const uint8_t key[STORE_KEY_SIZE],
     uint8_t *out, enum store_kind *kind_out)
 	__attribute__((warn_unused_result));

@@ -82,7 +82,8 @@ browse() {
 	    --metrics-recording-only --password-store=basic \
 	    --use-mock-keychain --user-data-dir="$TMP/profile" \
 	    --log-net-log="$TMP/$1.netlog" --net-log-capture-mode=Default \
-	    --window-size="${3:-1024,1400}" --virtual-time-budget=5000 \
+	    --window-size="${3:-1024,1400}" \
+	    --virtual-time-budget="${BUDGET:-5000}" \
 	    --screenshot="$ART/$1.png" "$2" > "$TMP/$1.out" 2>&1
 }
 
@@ -140,7 +141,8 @@ dom() {
 	timeout 90 "$CHROME" --headless=new --no-sandbox --disable-gpu \
 	    --no-first-run --disable-background-networking \
 	    --disable-component-update --disable-sync --disable-extensions \
-	    --user-data-dir="$TMP/profile" --virtual-time-budget=5000 \
+	    --user-data-dir="$TMP/profile" \
+	    --virtual-time-budget="${BUDGET:-5000}" \
 	    --dump-dom "$2" > "$TMP/$1.dom" 2> "$TMP/$1.dom.err"
 }
 
@@ -200,6 +202,56 @@ grep -q 'A hostile page' "$TMP/hostile.dom" && ! grep -qi '<script' "$TMP/hostil
 ok $? "the page as the browser built it: its text is there, no script is, none ran"
 grep -q "<a href=\"/$t\">another key</a>" "$TMP/hostile.dom"
 ok $? "its link to another key points into the gateway"
+
+# ---- a long get: the progress page (node/prefetch.h) ----
+# X inserts into S and stops; gateway G, linked to S, lacks the roots, so
+# the browser's first visit of each key is always the progress page. A
+# budget of 0.5 s of the page's time keeps its 1 s reload from firing.
+GW_PID=$NODE_PID
+linked() {
+	"$UMBRA" status --datadir "$1" --json 2>/dev/null | python3 -c \
+	    'import json, sys; sys.exit(len(json.load(sys.stdin)["peers"]) < 1)'
+}
+wait_linked() {
+	for _ in $(seq 60); do linked "$1" && return 0; sleep 0.3; done
+	return 1
+}
+start_node "$TMP/s" && S_PID=$NODE_PID &&
+    start_node "$TMP/x" --peer "$(cat "$TMP/s/address")" && X_PID=$NODE_PID &&
+    wait_linked "$TMP/x"
+ok $? "nodes S and X start, X linked to S"
+seq 1 200000 | sed 's/^/line /' > "$TMP/long.txt"
+l1=$("$UMBRA" put --datadir "$TMP/x" "${DIRECT[@]}" "$TMP/long.txt" 2>/dev/null)
+cp "$TMP/long.txt" "$TMP/long2.txt"; echo end >> "$TMP/long2.txt"
+l2=$("$UMBRA" put --datadir "$TMP/x" "${DIRECT[@]}" "$TMP/long2.txt" 2>/dev/null)
+stop_node "$X_PID" && [ -n "$l1" ] && [ -n "$l2" ]
+ok $? "X inserts two text documents of 2.6 MiB into S, and stops"
+start_node "$TMP/g" --peer "$(cat "$TMP/s/address")" && G_PID=$NODE_PID &&
+    wait_linked "$TMP/g"
+ok $? "gateway G starts, linked to S"
+GA=$(cat "$TMP/g/api")
+BUDGET=500 dom progress "http://$GA/$l1?hops=0&no_anonymity=1"
+grep -q '<h1>Fetching</h1>' "$TMP/progress.dom" &&
+    grep -q '<progress' "$TMP/progress.dom" &&
+    grep -q 'http-equiv="refresh"' "$TMP/progress.dom"
+ok $? "Chromium opening a key the gateway lacks is shown the progress page"
+SAVE_A=$A; A=$GA
+BUDGET=500 browse progress "http://$GA/$l2?hops=0&no_anonymity=1"
+only_gateway progress && [ -s "$ART/progress.png" ]
+ok $? "the progress page requests nothing but the gateway (tests/artefacts/progress.png)"
+A=$SAVE_A
+for _ in $(seq 100); do
+	curl -s --max-time 10 -H 'Sec-Fetch-Dest: document' \
+	    "http://$GA/$l1?hops=0&no_anonymity=1" | grep -q '^line 1$' && break
+	sleep 0.3
+done
+dom progress-done "http://$GA/$l1?hops=0&no_anonymity=1"
+grep -q 'line 200000' "$TMP/progress-done.dom" && ! grep -q '<progress' "$TMP/progress-done.dom"
+ok $? "once it is all fetched, the same visit shows the document itself"
+stop_node "$G_PID"; ok $? "G stops cleanly"
+stop_node "$S_PID"; ok $? "S stops cleanly"
+check_node_log "$TMP/g.log"
+NODE_PID=$GW_PID
 
 stop_pid "$CANARY_PID"
 stop_node "$NODE_PID"; ok $? "node stops cleanly"

@@ -159,7 +159,9 @@ code=$(get "$A/$up")
 [ "$code" = 200 ] && cmp -s "$TMP/b" "$TMP/up.html" &&
     [ "$(header Content-Type)" = "text/plain; charset=utf-8" ]
 ok $? "the uploaded file comes back with the type given in the form"
-code=$(get "$A/upload" -b "$CJ" -F "csrf=${CSRF%?}0" -F "file=@$TMP/up.html")
+# The token with its last hex digit changed (never to itself).
+[ "${CSRF: -1}" = 0 ] && WRONG=${CSRF%?}1 || WRONG=${CSRF%?}0
+code=$(get "$A/upload" -b "$CJ" -F "csrf=$WRONG" -F "file=@$TMP/up.html")
 [ "$code" = 403 ]; ok $? "upload with a wrong form token: 403"
 code=$(get "$A/upload" -F "csrf=$CSRF" -F "file=@$TMP/up.html")
 [ "$code" = 403 ]; ok $? "upload without the session cookie: 403"

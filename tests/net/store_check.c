@@ -18,7 +18,7 @@
 #include "store/store.h"
 
 struct check {
-	unsigned long long blocks, kind[3], bad;
+	unsigned long long blocks, kind[STORE_KIND_LOCAL + 1], bad;
 };
 
 static int
@@ -28,7 +28,7 @@ check_block(void *arg, const uint8_t key[STORE_KEY_SIZE], const uint8_t *data,
 	struct check *c = arg;
 
 	c->blocks++;
-	if ((unsigned)kind < 3)
+	if ((unsigned)kind <= STORE_KIND_LOCAL)
 		c->kind[kind]++;
 	if (chk_block_verify(data, key) != 0)
 		c->bad++;
@@ -60,8 +60,9 @@ main(int argc, char **argv)
 		    argv[1], store_strerror(rc));
 		return 2;
 	}
-	printf("blocks %llu cache %llu temp %llu client %llu bad %llu\n",
-	    c.blocks, c.kind[STORE_KIND_CACHE], c.kind[STORE_KIND_TEMP],
-	    c.kind[STORE_KIND_CLIENT], c.bad);
+	printf("blocks %llu cache %llu temp %llu client %llu local %llu "
+	    "bad %llu\n", c.blocks, c.kind[STORE_KIND_CACHE],
+	    c.kind[STORE_KIND_TEMP], c.kind[STORE_KIND_CLIENT],
+	    c.kind[STORE_KIND_LOCAL], c.bad);
 	return c.bad == 0 ? 0 : 1;
 }

@@ -120,13 +120,22 @@ has(struct store *st, unsigned seed)
 }
 
 static int
-stats_are(struct store *st, uint64_t cache, uint64_t temp, uint64_t client)
+stats4(struct store *st, uint64_t cache, uint64_t temp, uint64_t client,
+    uint64_t local)
 {
 	struct store_stats s;
 
 	return store_get_stats(st, &s) == 0 && s.cache_blocks == cache &&
 	    s.temp_blocks == temp && s.client_blocks == client &&
-	    s.blocks == cache + temp + client && s.bytes_used == s.blocks * BS;
+	    s.local_blocks == local &&
+	    s.blocks == cache + temp + client + local &&
+	    s.bytes_used == s.blocks * BS;
+}
+
+static int
+stats_are(struct store *st, uint64_t cache, uint64_t temp, uint64_t client)
+{
+	return stats4(st, cache, temp, client, 0);
 }
 
 static uint64_t
@@ -163,7 +172,7 @@ test_args(void)
 	TAP_OK(store_put_blocks(st, &b, 1, STORE_KIND_CACHE) == STORE_EINVAL,
 	    "put with NULL data is EINVAL");
 	b.data = zero;
-	TAP_OK(store_put_blocks(st, &b, 1, (enum store_kind)3) == STORE_EINVAL,
+	TAP_OK(store_put_blocks(st, &b, 1, (enum store_kind)4) == STORE_EINVAL,
 	    "put with a bad kind is EINVAL");
 	TAP_OK(store_put_blocks(st, NULL, 0, STORE_KIND_CACHE) == 0,
 	    "put of no blocks is 0");
@@ -320,6 +329,46 @@ test_set_kind(void)
 	    has(st, 4) == STORE_ENOTFOUND && has(st, 2) == STORE_ENOTFOUND &&
 	    stats_are(st, 2, 0, 1) && evictions(st) == 3,
 	    "blocks set to CACHE go in LRU order");
+	store_close(st);
+}
+
+/* LOCAL: the reader's own fetches; evicted with CACHE, below it. */
+static void
+test_local(void)
+{
+	struct store *st;
+	char dir[256];
+	uint8_t key[STORE_KEY_SIZE];
+	unsigned one = 1;
+
+	if (!TAP_OK(store_open(&st, test_dir(dir, sizeof(dir), "local"),
+	    4 * BS) == 0, "open 4-block store for LOCAL"))
+		return;
+	TAP_OK(put_range(st, 1, 2, STORE_KIND_LOCAL) == 0 &&
+	    stats4(st, 0, 0, 0, 2) && block_ok(st, 1, STORE_KIND_LOCAL),
+	    "put 2 LOCAL blocks, counted as LOCAL");
+	TAP_OK(put_seeds(st, &one, 1, STORE_KIND_CACHE) == 0 &&
+	    stats4(st, 1, 0, 0, 1) && block_ok(st, 1, STORE_KIND_CACHE),
+	    "put CACHE raises LOCAL to CACHE (a relay's copy is servable)");
+	TAP_OK(put_seeds(st, &one, 1, STORE_KIND_LOCAL) == 0 &&
+	    stats4(st, 1, 0, 0, 1), "put LOCAL does not lower CACHE");
+	TAP_OK(put_range(st, 3, 3, STORE_KIND_CACHE) == 0 &&
+	    put_range(st, 4, 4, STORE_KIND_CLIENT) == 0 &&
+	    block_ok(st, 2, STORE_KIND_LOCAL) &&
+	    put_range(st, 5, 5, STORE_KIND_LOCAL) == 0 &&
+	    has(st, 1) == STORE_ENOTFOUND && has(st, 2) == 0,
+	    "one LRU order: a LOCAL block read outlives an older CACHE one");
+	TAP_OK(put_range(st, 6, 7, STORE_KIND_TEMP) == 0 &&
+	    has(st, 3) == STORE_ENOTFOUND && has(st, 2) == STORE_ENOTFOUND &&
+	    stats4(st, 0, 2, 1, 1) && evictions(st) == 3,
+	    "LOCAL blocks are evicted like CACHE ones");
+	store_close(st);
+	TAP_OK(store_open(&st, dir, 4 * BS) == 0 && stats4(st, 2, 0, 1, 1) &&
+	    block_ok(st, 5, STORE_KIND_LOCAL),
+	    "LOCAL counted and kept across a reopen (TEMP became CACHE)");
+	block_make(5, key, NULL);
+	TAP_OK(store_del_block(st, key) == 0 && stats4(st, 2, 0, 1, 0),
+	    "a LOCAL block can be removed");
 	store_close(st);
 }
 
@@ -787,6 +836,29 @@ small_store(char *dir, size_t size, const char *name)
 	return dir;
 }
 
+/* A store written before LOCAL existed has a 32-byte "counts". */
+static void
+test_counts_old(void)
+{
+	struct store *st;
+	char dir[256];
+	uint8_t rec[32];
+
+	memset(rec, 0, sizeof(rec));
+	rec[7] = 2;	/* CACHE */
+	rec[31] = 3;	/* next seq */
+	small_store(dir, sizeof(dir), "oldcounts");
+	TAP_OK(raw_put(dir, "info", "counts", 6, rec, sizeof(rec)) == 0,
+	    "write a counts record of the first layout");
+	TAP_OK(store_open(&st, dir, 8 * BS) == 0 && stats4(st, 2, 0, 0, 0) &&
+	    put_range(st, 3, 3, STORE_KIND_LOCAL) == 0 &&
+	    stats4(st, 2, 0, 0, 1), "opens, with no LOCAL block, and takes one");
+	store_close(st);
+	TAP_OK(store_open(&st, dir, 8 * BS) == 0 && stats4(st, 2, 0, 0, 1),
+	    "its counts are then written in the new layout");
+	store_close(st);
+}
+
 static void
 test_damage(void)
 {
@@ -1039,6 +1111,7 @@ main(void)
 	test_kinds();
 	test_set_kind();
 	test_release_temp();
+	test_local();
 	test_lru();
 	test_del();
 	test_each();
@@ -1049,6 +1122,7 @@ main(void)
 	test_corrupt();
 	test_truncated();
 	test_damage();
+	test_counts_old();
 	test_layout();
 	test_map_full();
 	test_readonly();
