@@ -729,6 +729,39 @@ api_get_answer(struct api_req *req)
 	return api_get_respond(req);
 }
 
+/* A page of another site may link to a key (a navigation: it gets a
+ * page that asks first), but not load one (an image, a fetch): that
+ * would let any site time what this node holds (its own documents, what
+ * its reader fetched) and start fetches. Browsers say where a request
+ * comes from in Sec-Fetch-Site; a request without it (not a browser, or
+ * an old one) passes. MHD_YES/MHD_NO once answered; -1 if it may go on. */
+static int
+api_get_foreign(struct api_req *req, struct MHD_Connection *conn)
+{
+	const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Sec-Fetch-Site");
+	const char *mode = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Sec-Fetch-Mode");
+	char uri[URI_MAX_LEN], *body = NULL;
+	enum MHD_Result ret;
+
+	if (site == NULL || strcmp(site, "none") == 0 ||
+	    strcmp(site, "same-origin") == 0)
+		return -1;
+	if (mode == NULL || strcmp(mode, "navigate") != 0 ||
+	    uri_format(&req->uri, uri, sizeof(uri)) != 0)
+		return api_reply_error(conn, 403, "a page of another site may "
+		    "not load documents from this node");
+	/* The canonical URI holds only URL-safe characters and %XX. */
+	if (asprintf(&body, "<p>A page of another site sent you here. Open "
+	    "the document only if you meant to:</p><p><a href=\"/%s\"><code>"
+	    "%s</code></a></p>", uri, uri) < 0)
+		return MHD_NO;
+	ret = api_reply_page(conn, 403, "Opened from another site", body);
+	free(body);
+	return ret;
+}
+
 /* A browser opening a document (a navigation: not an image, a style, a
  * media range; not asked for ?stream) is shown a progress page while
  * the node fetches it whole (node/prefetch.h), unless it is here
@@ -747,22 +780,21 @@ api_wants_progress(struct MHD_Connection *conn)
 }
 
 /* MHD_YES/MHD_NO once answered with a progress or error page; -1 to
- * serve the document as it comes. */
+ * serve the document as it comes. Only an answer with the document (or
+ * a failure) counts as a get: the page reloads itself every second. */
 static int
-api_get_progress(struct api_req *req, struct MHD_Connection *conn, int hops,
-    bool hops_given)
+api_get_progress(struct api_req *req, struct MHD_Connection *conn, int hops)
 {
 	struct api *a = req->api;
 	struct prefetch_info in;
-	char href[40], *html;
+	char href[64], *html;
 
-	prefetch_look(a->prefetch, &req->uri.root, (unsigned)hops, false, &in);
-	if (in.state == PREFETCH_NONE && store_has_block(a->node->store,
-	    req->uri.root.ref.rkey) != 0)
-		prefetch_look(a->prefetch, &req->uri.root, (unsigned)hops,
-		    true, &in);
+	prefetch_look(a->prefetch, &req->uri.root, (unsigned)hops, true, &in);
 	if (in.state == PREFETCH_FAILED) {
 		prefetch_forget(a->prefetch, &req->uri.root);
+		a->node->count.gets++;
+		if (in.status == 404)
+			a->node->count.gets_not_found++;
 		return api_reply_page(conn, (unsigned)in.status, "Not fetched",
 		    in.status == 404 ? "<p>The document was not found: not "
 		    "in this node's store, and the network did not give it "
@@ -774,10 +806,13 @@ api_get_progress(struct api_req *req, struct MHD_Connection *conn, int hops,
 	}
 	if (in.state != PREFETCH_RUNNING)
 		return -1;
-	if (hops_given)
-		snprintf(href, sizeof(href), "?hops=%d&amp;stream=1", hops);
-	else
+	/* The same request as it came (hops checked), plus stream. */
+	if (MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+	    "hops") == NULL)
 		snprintf(href, sizeof(href), "?stream=1");
+	else
+		snprintf(href, sizeof(href), "?hops=%d&amp;%sstream=1", hops,
+		    hops == 0 ? "no_anonymity=1&amp;" : "");
 	html = page_progress_html(req->uri.name, &in, href);
 	return api_queue(conn, 200, api_text_response(html,
 	    "text/html; charset=utf-8", API_CSP_PAGE));
@@ -802,11 +837,11 @@ api_get(struct api_req *req, struct MHD_Connection *conn, const char *path,
 	if (params_check_hops(hops, MHD_lookup_connection_value(conn,
 	    MHD_GET_ARGUMENT_KIND, "no_anonymity"), &why) != 0)
 		return api_reply_error(conn, 400, why);
-	req->api->node->count.gets++;
-	if (gateway && api_wants_progress(conn) && (shown =
-	    api_get_progress(req, conn, hops, MHD_lookup_connection_value(conn,
-	    MHD_GET_ARGUMENT_KIND, "hops") != NULL)) >= 0)
+	if (gateway && ((shown = api_get_foreign(req, conn)) >= 0 ||
+	    (api_wants_progress(conn) &&
+	    (shown = api_get_progress(req, conn, hops)) >= 0)))
 		return (enum MHD_Result)shown;
+	req->api->node->count.gets++;
 	if (fetch_open(&req->fetch, req->api->node, &req->uri.root,
 	    (unsigned)hops, gateway, api_req_wake, req) != 0)
 		return api_reply_error(conn, 500, "out of memory");
@@ -1172,8 +1207,8 @@ api_form_end(struct api_req *req)
 	case FORM_LOGIN:
 		return api_login(req);
 	case FORM_LOGOUT:
-		if (session_check_form(a->sessions, cookie, req->secret,
-		    util_now()))
+		if (req->secret_len == SESSION_HEX && session_check_form(
+		    a->sessions, cookie, req->secret, util_now()))
 			session_close(a->sessions, cookie);
 		return api_reply_redirect(req->conn, "/", SESSION_COOKIE "=; "
 		    "Max-Age=0; HttpOnly; SameSite=Strict; Path=/");

@@ -236,6 +236,17 @@ fetch_next(struct fetch *f, const struct chk_ref *ref)
 	return 0;
 }
 
+/* A document larger than half the store would push the whole cache out
+ * (LOCAL shares CACHE's LRU): not kept. data_len bounds its length. */
+static bool
+fetch_keep_worth(const struct fetch *f)
+{
+	struct store_stats s;
+
+	return store_get_stats(f->node->store, &s) == 0 &&
+	    f->root.data_len <= s.bytes_max / 2;
+}
+
 int
 fetch_read_type(struct fetch *f)
 {
@@ -245,6 +256,8 @@ fetch_read_type(struct fetch *f)
 
 	if (f->status != 200)
 		return -1;
+	if (f->keep && !fetch_keep_worth(f))
+		f->keep = false;
 	while (f->root.typed && chk_decoder_type(f->dec) == NULL) {
 		/* A read of 0 bytes reads the record and nothing more. */
 		if ((rc = chk_decoder_read(f->dec, NULL, 0, &got)) != 0) {
@@ -260,6 +273,12 @@ fetch_read_type(struct fetch *f)
 			return rc;
 	}
 	return 0;
+}
+
+bool
+fetch_keeps(const struct fetch *f)
+{
+	return f->keep;
 }
 
 const char *

@@ -77,6 +77,22 @@ node_get_block(struct node *node, const uint8_t rkey[STORE_KEY_SIZE],
 	return STORE_ENOTFOUND;
 }
 
+int
+node_get_servable(struct node *node, const uint8_t rkey[STORE_KEY_SIZE],
+    uint8_t *out)
+{
+	enum store_kind kind;
+	int rc = store_get_kind(node->store, rkey, &kind);
+
+	if (rc != 0)
+		return rc;
+	if (kind != STORE_KIND_CACHE)
+		return STORE_ENOTFOUND;
+	rc = node_get_block(node, rkey, out, &kind);
+	/* The kind may have changed between the two reads. */
+	return rc == 0 && kind != STORE_KIND_CACHE ? STORE_ENOTFOUND : rc;
+}
+
 void
 node_note_request(struct node *node, bool put, int status, uint64_t bytes,
     const uint8_t rkey[STORE_KEY_SIZE])

@@ -78,6 +78,15 @@ struct node {
 int node_get_block(struct node *node, const uint8_t rkey[STORE_KEY_SIZE],
     uint8_t *out, enum store_kind *kind) __attribute__((warn_unused_result));
 
+/* A block a peer (or a path's exit) may be given: only CACHE, what the
+ * network gave this node. The node's own documents (CLIENT), puts in
+ * progress (TEMP) and what its reader fetched (LOCAL) are exactly what a
+ * neighbour probing for the author or the reader would ask for; they
+ * read as absent, and the kind is looked at before the block is read,
+ * so that such a request costs what a miss costs. */
+int node_get_servable(struct node *node, const uint8_t rkey[STORE_KEY_SIZE],
+    uint8_t *out) __attribute__((warn_unused_result));
+
 /* Notes a get or put of the document with routing key rkey for the
  * status page. */
 void node_note_request(struct node *node, bool put, int status,

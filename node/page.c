@@ -111,8 +111,7 @@ page_store(FILE *f, struct node *node, const struct store_stats *s)
 	const struct relay_counters *r = relay_counters(node->relay);
 
 	fprintf(f, "<h2>Store</h2>\n<table>\n"
-	    "<tr><td>blocks</td><td>%llu (%llu own, %llu cached, %llu "
-	    "fetched here)</td></tr>\n"
+	    "<tr><td>blocks</td><td>%llu (%llu own, %llu cached)</td></tr>\n"
 	    "<tr><td>used</td><td>%.1f of %.1f MiB (%.0f%%)</td></tr>\n"
 	    "<tr><td>hit rate</td><td>%.1f%% of %llu requests from peers "
 	    "answered from here</td></tr>\n"
@@ -120,7 +119,6 @@ page_store(FILE *f, struct node *node, const struct store_stats *s)
 	    "<tr><td>pending inserts</td><td>%llu</td></tr>\n</table>\n",
 	    (unsigned long long)s->blocks, (unsigned long long)s->client_blocks,
 	    (unsigned long long)s->cache_blocks,
-	    (unsigned long long)s->local_blocks,
 	    (double)s->bytes_used / 1048576.0, (double)s->bytes_max / 1048576.0,
 	    page_ratio(s->bytes_used, s->bytes_max),
 	    page_ratio(r->served, r->requests_in),
@@ -151,7 +149,7 @@ page_paths(FILE *f, struct node *node)
 
 /* Only for the logged-in owner: which keys were asked for is private. */
 static void
-page_recent(FILE *f, struct node *node)
+page_recent(FILE *f, struct node *node, const struct store_stats *s)
 {
 	const struct node_counters *c = &node->count;
 	const struct node_recent *r;
@@ -162,6 +160,8 @@ page_recent(FILE *f, struct node *node)
 	    (unsigned long long)c->puts, (unsigned long long)c->puts_failed,
 	    (unsigned long long)c->gets, (unsigned long long)c->gets_found,
 	    (unsigned long long)c->gets_not_found);
+	fprintf(f, "<p>%llu blocks kept of what this gateway fetched (never "
+	    "served to peers).</p>\n", (unsigned long long)s->local_blocks);
 	fprintf(f, "<div class=w><table>\n<tr><th>when</th><th>what</th>"
 	    "<th>key</th><th>bytes</th><th>answer</th></tr>\n");
 	for (unsigned i = 0; i < NODE_RECENT; i++) {
@@ -293,7 +293,8 @@ page_progress_html(const char *name, const struct prefetch_info *in,
 	fprintf(f, "<p>The node is fetching it from the network into its "
 	    "own cache (which it never serves to others). This page "
 	    "reloads itself every second and shows the document once it is "
-	    "all here.</p>\n<p><a href=\"%s\">Show it now, as it comes"
+	    "all here (a document your browser saves rather than shows then "
+	    "goes to your downloads, and this page stays as it is).</p>\n<p><a href=\"%s\">Show it now, as it comes"
 	    "</a></p>\n<p><a href=\"/\">Back to the node</a></p>\n",
 	    stream_href);
 	return page_close(f, &html);
@@ -323,6 +324,6 @@ page_status_html(struct node *node, const char *csrf)
 	page_store(f, node, &s);
 	page_paths(f, node);
 	if (csrf != NULL)
-		page_recent(f, node);
+		page_recent(f, node, &s);
 	return page_close(f, &html);
 }

@@ -10,9 +10,6 @@
 #include "node/prefetch.h"
 #include "node/util.h"
 
-/* Document bytes read in one turn of the loop: a document already in
- * the store never returns FETCH_AGAIN, and must not hold the loop. */
-#define PREFETCH_STEP (4u << 20)
 #define PREFETCH_BUF 65536
 
 struct prefetch_job {
@@ -28,15 +25,20 @@ struct prefetch_job {
 
 struct prefetch {
 	struct node *node;
+	struct event *tick;		/* sweeps idle jobs */
 	struct prefetch_job job[PREFETCH_SLOTS];
 	uint8_t buf[PREFETCH_BUF];	/* what is read goes nowhere */
 };
 
+/* The whole root: a link with other lengths is another document. */
 static bool
 prefetch_same(const struct chk_root *a, const struct chk_root *b)
 {
 	return memcmp(a->ref.rkey, b->ref.rkey, CHK_KEY_SIZE) == 0 &&
-	    memcmp(a->ref.ckey, b->ref.ckey, CHK_KEY_SIZE) == 0;
+	    memcmp(a->ref.ckey, b->ref.ckey, CHK_KEY_SIZE) == 0 &&
+	    a->codec == b->codec && a->depth == b->depth &&
+	    a->data_len == b->data_len && a->stream_len == b->stream_len &&
+	    a->typed == b->typed;
 }
 
 static void
@@ -62,19 +64,17 @@ prefetch_clear(struct prefetch_job *j)
 	j->used = false;
 }
 
-/* Past the type record: the length, and whether it is worth keeping. */
+/* Past the type record: the length, and whether it is kept at all. */
 static int
 prefetch_typed(struct prefetch_job *j)
 {
-	struct store_stats s;
 	int rc = fetch_read_type(j->f);
 
 	if (rc != 0)
 		return rc;
 	j->typed = true;
 	j->info.length = fetch_length(j->f);
-	if (store_get_stats(j->t->node->store, &s) != 0 ||
-	    j->info.length > s.bytes_max / 2)
+	if (!fetch_keeps(j->f))
 		prefetch_end(j, PREFETCH_STREAM, 0);
 	return 0;
 }
@@ -125,15 +125,33 @@ prefetch_wake(void *arg)
 	event_active(j->ev, EV_TIMEOUT, 0);
 }
 
+static unsigned prefetch_sweep(struct prefetch *t, double now);
+
+/* A browser that went away asks nothing more: its job must still end. */
+static void
+prefetch_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)prefetch_sweep(arg, util_now());
+}
+
 int
 prefetch_new(struct prefetch **out, struct node *node)
 {
 	struct prefetch *t = calloc(1, sizeof(*t));
+	struct timeval tv = { (time_t)PREFETCH_IDLE / 3, 0 };
 
-	*out = t;
+	*out = NULL;
 	if (t == NULL)
 		return -1;
 	t->node = node;
+	if ((t->tick = event_new(node->base, -1, EV_PERSIST, prefetch_tick,
+	    t)) == NULL || event_add(t->tick, &tv) != 0) {
+		prefetch_free(t);
+		return -1;
+	}
+	*out = t;
 	return 0;
 }
 
@@ -145,6 +163,8 @@ prefetch_free(struct prefetch *t)
 	for (size_t i = 0; i < PREFETCH_SLOTS; i++)
 		if (t->job[i].used)
 			prefetch_clear(&t->job[i]);
+	if (t->tick != NULL)
+		event_free(t->tick);
 	free(t);
 }
 
@@ -209,8 +229,9 @@ prefetch_start(struct prefetch *t, const struct chk_root *root,
 		prefetch_clear(j);
 		return NULL;
 	}
-	/* A root already here gives a status at once, and no wake. */
-	event_active(j->ev, EV_TIMEOUT, 0);
+	/* One turn now: a document all in the store is done at once (up to
+	 * PREFETCH_STEP of it), and a root already here gives no wake. */
+	prefetch_pump(-1, 0, j);
 	return j;
 }
 
@@ -223,6 +244,16 @@ prefetch_find(struct prefetch *t, const struct chk_root *root)
 	return NULL;
 }
 
+/* The node's own documents are all here, and never evicted. */
+static bool
+prefetch_own(struct prefetch *t, const struct chk_root *root)
+{
+	enum store_kind kind;
+
+	return store_get_kind(t->node->store, root->ref.rkey, &kind) == 0 &&
+	    kind == STORE_KIND_CLIENT;
+}
+
 void
 prefetch_look(struct prefetch *t, const struct chk_root *root,
     unsigned hops, bool start, struct prefetch_info *out)
@@ -231,7 +262,8 @@ prefetch_look(struct prefetch *t, const struct chk_root *root,
 	unsigned running = prefetch_sweep(t, now);
 	struct prefetch_job *j = prefetch_find(t, root);
 
-	if (j == NULL && start && running < PREFETCH_RUNNING_MAX)
+	if (j == NULL && start && running < PREFETCH_RUNNING_MAX &&
+	    !prefetch_own(t, root))
 		j = prefetch_start(t, root, hops, now);
 	if (j == NULL) {
 		memset(out, 0, sizeof(*out));

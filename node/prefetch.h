@@ -3,10 +3,13 @@
  * own cache while a progress page shows how far they are.
  *
  * A browser that opens a key (a navigation, not an image or a range)
- * whose root block is not in the store would otherwise wait with
- * nothing on screen until the first bytes come, and a filtered page
- * until its last. Instead the gateway starts a job here and answers a
- * progress page that reloads itself; the job reads the document through
+ * would otherwise wait with nothing on screen until the first bytes
+ * come, and a filtered page until its last. Instead the gateway starts
+ * a job here and answers a progress page that reloads itself, unless
+ * the job is done in its first turn (a document already in the store,
+ * read up to PREFETCH_STEP at once) or the document is the node's own
+ * (its root is CLIENT: all of it is here for good); the job reads the
+ * document through
  * node/fetch.h with keep set, so every block lands in the store as LOCAL
  * (store.h: evictable, never served to peers), and the reload that finds
  * the job done is served from the store at once, as a reload or a seek
@@ -17,8 +20,9 @@
  * streamed as it comes, as without this. A running job nobody asked
  * about for PREFETCH_IDLE seconds (the browser went away) is cancelled; a
  * finished one is remembered for PREFETCH_DONE_FOR seconds, a failed one
- * for PREFETCH_FAILED_FOR. A document larger than half the store is not
- * kept (PREFETCH_STREAM: streamed as it comes).
+ * for PREFETCH_FAILED_FOR; a sweep every PREFETCH_IDLE / 3 seconds does
+ * it when nobody asks. A document larger than half the store is not
+ * kept (fetch.h; PREFETCH_STREAM: streamed as it comes).
  *
  * All from the loop thread. Ownership: prefetch_new() / prefetch_free()
  * (accepts NULL; cancels the jobs).
@@ -36,6 +40,9 @@
 #define PREFETCH_IDLE 30.0
 #define PREFETCH_DONE_FOR 600.0
 #define PREFETCH_FAILED_FOR 60.0
+/* Document bytes read in one turn of the loop: a document already in
+ * the store never makes a read wait, and must not hold the loop. */
+#define PREFETCH_STEP (4u << 20)
 
 struct node;
 struct prefetch;
@@ -62,8 +69,9 @@ void prefetch_free(struct prefetch *t);
 
 /* What is known of the document with this root: its job's state, which
  * counts as asked about now. With start, a job is started (fetching over
- * paths of hops relays) when there is none and there is room; then the
- * state is PREFETCH_RUNNING. */
+ * paths of hops relays) when there is none, there is room and the
+ * document is not the node's own, and runs its first turn at once; the
+ * state is then that of the job. PREFETCH_NONE: serve it as it comes. */
 void prefetch_look(struct prefetch *t, const struct chk_root *root,
     unsigned hops, bool start, struct prefetch_info *out);
 /* Forgets the job of this root, if any (a failure, once shown). */

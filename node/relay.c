@@ -509,7 +509,10 @@ relay_keep_kind(struct relay *r, const uint8_t rkey[CHK_KEY_SIZE],
 	struct relay_keep *k = &r->keep[r->fill];
 	uint8_t *copy;
 
-	if (block == NULL || relay_keep_full(r) ||
+	/* A reader's blocks take at most half the queue: a node busy
+	 * reading must not refuse its peers' inserts for want of room. */
+	if (block == NULL || relay_keep_full(r) || (local &&
+	    r->keep[0].n + r->keep[1].n >= RELAY_KEEP_MAX / 2) ||
 	    (copy = malloc(CHK_BLOCK_SIZE)) == NULL) {
 		r->count.keep_skipped++;
 		return;
@@ -659,18 +662,14 @@ relay_on_request(struct relay *r, struct peer *p, const struct link_msg *m)
 {
 	struct route_action a[ROUTE_ACTIONS_MAX];
 	uint8_t *block = r->buf;
-	enum store_kind kind;
 	struct link_msg d;
 	size_t n;
 
 	r->count.requests_in++;
-	/* Only what the network gave us is served from here: the node's own
-	 * documents (CLIENT) and puts in progress (TEMP) are exactly what a
-	 * neighbour probing for the author would ask for. They are in the
-	 * network too, under the same keys; a request goes on to find them
-	 * there. */
-	if (node_get_block(r->node, m->request.rkey, block,
-	    &kind) == 0 && kind == STORE_KIND_CACHE) {
+	/* Only what the network gave us is served from here (node.h); the
+	 * rest is in the network too, under the same keys, and a request
+	 * goes on to find it there. */
+	if (node_get_servable(r->node, m->request.rkey, block) == 0) {
 		/* The store's own answer: DATA ends the hop. */
 		r->count.served++;
 		memset(&d, 0, sizeof(d));

@@ -95,7 +95,8 @@ int relay_insert(struct relay *r, const uint8_t block[CHK_BLOCK_SIZE],
 	__attribute__((warn_unused_result));
 void relay_cancel(struct relay *r, uint64_t id);
 /* Keeps a verified block this node fetched for its own reader, as LOCAL
- * (store.h): in the same batches and bound as DATA, best effort. */
+ * (store.h): in the same batches as DATA, best effort, skipped once the
+ * queue is half full (the other half stays for peers' inserts). */
 void relay_keep_local(struct relay *r, const uint8_t rkey[CHK_KEY_SIZE],
     const uint8_t block[CHK_BLOCK_SIZE]);
 /* The peer a local request went to first, or 0; valid until fn runs. */

@@ -469,10 +469,8 @@ transit_from_store(struct transit_path *tp, uint32_t stream,
     const uint8_t *rkey)
 {
 	struct transit *t = tp->t;
-	enum store_kind kind;
 
-	if (node_get_block(t->node, rkey, t->block, &kind) != 0 ||
-	    kind != STORE_KIND_CACHE)
+	if (node_get_servable(t->node, rkey, t->block) != 0)
 		return false;
 	(void)transit_reply(tp, stream, ONION_CMD_DATA, t->block,
 	    CHK_BLOCK_SIZE);

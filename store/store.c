@@ -30,7 +30,7 @@
 #define STORE_SEQ_SIZE 8
 #define STORE_COUNTS_SIZE 40
 #define STORE_COUNTS_OLD_SIZE 32	/* before LOCAL: no LOCAL count */
-#define STORE_FORMAT 1
+#define STORE_FORMAT 2	/* 1: before LOCAL (a 32-byte "counts") */
 #define STORE_MAXDBS 8
 #define STORE_MAXREADERS 126
 #define STORE_TOUCH_MAX 1024
@@ -751,7 +751,8 @@ store_del_block(struct store *st, const uint8_t key[STORE_KEY_SIZE])
 }
 
 int
-store_has_block(struct store *st, const uint8_t key[STORE_KEY_SIZE])
+store_get_kind(struct store *st, const uint8_t key[STORE_KEY_SIZE],
+    enum store_kind *kind_out)
 {
 	MDB_txn *txn = NULL;
 	struct store_meta m;
@@ -764,7 +765,15 @@ store_has_block(struct store *st, const uint8_t key[STORE_KEY_SIZE])
 		return rc;
 	rc = store_meta_get(st, txn, key, &m);
 	mdb_txn_abort(txn);
+	if (rc == 0 && kind_out != NULL)
+		*kind_out = m.kind;
 	return rc;
+}
+
+int
+store_has_block(struct store *st, const uint8_t key[STORE_KEY_SIZE])
+{
+	return store_get_kind(st, key, NULL);
 }
 
 int
@@ -1091,11 +1100,17 @@ store_format_check(struct store *st, struct store_wtxn *w, int fresh)
 	}
 	rc = mdb_get(w->txn, st->info, &k, &v);
 	if (rc == MDB_NOTFOUND || (rc == 0 && (v.mv_size != sizeof(rec) ||
-	    memcmp(v.mv_data, rec, sizeof(rec)) != 0)))
+	    memcmp(v.mv_data, rec, 3) != 0 || ((uint8_t *)v.mv_data)[3] < 1 ||
+	    ((uint8_t *)v.mv_data)[3] > STORE_FORMAT)))
 		return STORE_ECORRUPT;
 	if (rc != 0)
 		return store_err(rc);
-	return store_counts_get(st, w->txn, &w->counts);
+	rc = store_counts_get(st, w->txn, &w->counts);
+	/* A format 1 store is format 2 from this commit on ("counts" is
+	 * written in its new layout with it). */
+	v.mv_size = sizeof(rec);
+	v.mv_data = rec;
+	return rc != 0 ? rc : store_err(mdb_put(w->txn, st->info, &k, &v, 0));
 }
 
 /* One write transaction at open: databases, format, crash recovery. */

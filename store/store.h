@@ -121,6 +121,11 @@ int store_del_block(struct store *st, const uint8_t key[STORE_KEY_SIZE])
 
 /* 0 if present, STORE_ENOTFOUND if not. */
 int store_has_block(struct store *st, const uint8_t key[STORE_KEY_SIZE]);
+/* As store_has_block(), and sets *kind_out (if not NULL) to the block's
+ * kind: one small record read, no block read, no LRU note. So a peer's
+ * request for a block we must not serve costs what a miss costs. */
+int store_get_kind(struct store *st, const uint8_t key[STORE_KEY_SIZE],
+    enum store_kind *kind_out) __attribute__((warn_unused_result));
 
 /* Sets the kind of each of n blocks in one durable transaction; *missing
  * (if not NULL) is set to the number of keys absent, which are skipped. */

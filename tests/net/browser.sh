@@ -38,7 +38,7 @@ start_node "$N"; ok $? "node starts"
 A=$(cat "$N/api")
 
 # ---- the canary: any request it gets is one that left the gateway ----
-python3 - "$TMP/canary.port" "$TMP/canary.log" <<'EOF' &
+python3 - "$TMP/canary.port" "$TMP/canary.log" "$TMP/probe.html" <<'EOF' &
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
@@ -48,6 +48,11 @@ class H(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/html")
             self.end_headers()
             self.wfile.write(b'<img src="/control.png">')
+            return
+        if self.path == "/probe":	# another site, loading from the gateway
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(open(sys.argv[3], "rb").read())
             return
         self.end_headers(); self.wfile.write(b"x")
     do_POST = do_GET
@@ -202,6 +207,23 @@ grep -q 'A hostile page' "$TMP/hostile.dom" && ! grep -qi '<script' "$TMP/hostil
 ok $? "the page as the browser built it: its text is there, no script is, none ran"
 grep -q "<a href=\"/$t\">another key</a>" "$TMP/hostile.dom"
 ok $? "its link to another key points into the gateway"
+
+# Another site's page may not load a document from the gateway (it
+# could time what the node holds): the node refuses before it looks, so
+# its count of gets stays as it was (the browser's own policy would
+# hide the image from the page anyway, not the timing).
+gets() {
+	"$UMBRA" status --datadir "$N" --json 2>/dev/null |
+	    python3 -c 'import json, sys; print(json.load(sys.stdin)["requests"]["gets"])'
+}
+printf '<title>waiting</title><img src="http://%s/%s" onload="document.title=%s" onerror="document.title=%s">\n' \
+    "$A" "$t" "'loaded'" "'refused'" > "$TMP/probe.html"
+before=$(gets)
+browse probe "http://$C/probe"
+after=$(gets)
+requested probe | grep -qF "http://$C http://$A/$t" && [ -n "$before" ] &&
+    [ "$before" = "$after" ]
+ok $? "another site's page loading a key: the browser asks, the node refuses it unread (gets $before, then $after)"
 
 # ---- a long get: the progress page (node/prefetch.h) ----
 # X inserts into S and stops; gateway G, linked to S, lacks the roots, so

@@ -213,6 +213,22 @@ code=$(get "$A/${t:0:4}$c${t:5}")
 [ "$code" = 404 ]; ok $? "GET of an unknown key: 404"
 code=$(get "$A/$t" -H 'Host: attacker.example')
 [ "$code" = 403 ]; ok $? "a document with a foreign Host: 403"
+# ---- another site's pages (Sec-Fetch-Site, sent by every current browser) ----
+code=$(get "$A/$t" -H 'Sec-Fetch-Site: cross-site' -H 'Sec-Fetch-Mode: no-cors' -H 'Sec-Fetch-Dest: image')
+[ "$code" = 403 ] && grep -q 'another site may not load' "$TMP/b"
+ok $? "another site's page loading a document (an image): 403"
+code=$(get "$A/$t" -H 'Sec-Fetch-Site: same-site' -H 'Sec-Fetch-Mode: cors' -H 'Sec-Fetch-Dest: empty')
+[ "$code" = 403 ]; ok $? "a fetch() from another port of the same host: 403"
+code=$(get "$A/$t" -H 'Sec-Fetch-Site: cross-site' -H 'Sec-Fetch-Mode: navigate' -H 'Sec-Fetch-Dest: document')
+[ "$code" = 403 ] && header Content-Type | grep -q '^text/html' &&
+    grep -qF "<a href=\"/$t\">" "$TMP/b" && ! cmp -s "$TMP/b" "$TMP/notes.txt"
+ok $? "a link from another site: a page that asks first, linking to the key here"
+code=$(get "$A/$t" -H 'Sec-Fetch-Site: same-origin' -H 'Sec-Fetch-Mode: navigate' -H 'Sec-Fetch-Dest: document')
+[ "$code" = 200 ] && cmp -s "$TMP/b" "$TMP/notes.txt"
+ok $? "... and that link, followed (same-origin): the document (the node's own, so no progress page)"
+code=$(get "$A/$t" -H 'Sec-Fetch-Site: none' -H 'Sec-Fetch-Mode: navigate' -H 'Sec-Fetch-Dest: document')
+[ "$code" = 200 ] && cmp -s "$TMP/b" "$TMP/notes.txt"
+ok $? "a key typed in the address bar (none): the document"
 code=$(get "$A/" -X POST)
 [ "$code" = 405 ]; ok $? "POST /: 405"
 

@@ -73,7 +73,7 @@ code=$(get "$A/$U?$Q" "${NAV[@]}")
 [ "$code" = 200 ] && is_progress && grep -q 'Fetching' "$TMP/b"
 ok $? "a browser opening the 6 MiB document gets a progress page that reloads itself"
 header Content-Security-Policy | grep -q "default-src 'none'" &&
-    grep -q 'href="?hops=0&amp;stream=1"' "$TMP/b"
+    grep -q 'href="?hops=0&amp;no_anonymity=1&amp;stream=1"' "$TMP/b"
 ok $? "the page loads nothing from outside, and links to the document as it comes"
 pages=1; shown=""
 for _ in $(seq 300); do
@@ -99,9 +99,13 @@ ok $? "opened again: the document at once, from the store"
 code=$(get "$A/$T?$Q" -H "Sec-Fetch-Dest: image")
 [ "$code" = 200 ] && cmp -s "$TMP/b" "$TMP/notes.txt"
 ok $? "a request that is not a navigation (an image) gets the document as it comes"
-code=$(get "$A/$V?$Q&stream=1" "${NAV[@]}")
+code=$(get "$A/$V?$Q" "${NAV[@]}")
+link=$(grep -o 'href="?[^"]*stream=1"' "$TMP/b" | sed 's/^href="//; s/"$//; s/&amp;/\&/g')
+[ "$code" = 200 ] && is_progress && [ -n "$link" ]
+ok $? "another document G lacks: a progress page, with its link ($link)"
+code=$(get "$A/$V$link" "${NAV[@]}")
 [ "$code" = 200 ] && cmp -s "$TMP/b" "$TMP/other.txt"
-ok $? "?stream=1: the document as it comes, no progress page"
+ok $? "that link (?stream=1): the document as it comes, no progress page"
 # Y's keys with another decryption key: the root is found, the key fails.
 W="${Y:0:48}$(printf 'A%.0s' $(seq 43))${Y:91}"
 code=$(get "$A/$W?$Q" "${NAV[@]}")

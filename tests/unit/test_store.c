@@ -842,14 +842,15 @@ test_counts_old(void)
 {
 	struct store *st;
 	char dir[256];
-	uint8_t rec[32];
+	uint8_t rec[32], format1[4] = { 0, 0, 0, 1 };
 
 	memset(rec, 0, sizeof(rec));
 	rec[7] = 2;	/* CACHE */
 	rec[31] = 3;	/* next seq */
 	small_store(dir, sizeof(dir), "oldcounts");
-	TAP_OK(raw_put(dir, "info", "counts", 6, rec, sizeof(rec)) == 0,
-	    "write a counts record of the first layout");
+	TAP_OK(raw_put(dir, "info", "counts", 6, rec, sizeof(rec)) == 0 &&
+	    raw_put(dir, "info", "format", 6, format1, 4) == 0,
+	    "write format 1 and a counts record of its layout");
 	TAP_OK(store_open(&st, dir, 8 * BS) == 0 && stats4(st, 2, 0, 0, 0) &&
 	    put_range(st, 3, 3, STORE_KIND_LOCAL) == 0 &&
 	    stats4(st, 2, 0, 0, 1), "opens, with no LOCAL block, and takes one");
