@@ -230,17 +230,9 @@ ok $? "another site's page loading a key: the browser asks, the node refuses it 
 # the browser's first visit of each key is always the progress page. A
 # budget of 0.5 s of the page's time keeps its 1 s reload from firing.
 GW_PID=$NODE_PID
-linked() {
-	"$UMBRA" status --datadir "$1" --json 2>/dev/null | python3 -c \
-	    'import json, sys; sys.exit(len(json.load(sys.stdin)["peers"]) < 1)'
-}
-wait_linked() {
-	for _ in $(seq 60); do linked "$1" && return 0; sleep 0.3; done
-	return 1
-}
 start_node "$TMP/s" && S_PID=$NODE_PID &&
     start_node "$TMP/x" --peer "$(cat "$TMP/s/address")" && X_PID=$NODE_PID &&
-    wait_linked "$TMP/x"
+    wait_until 20 linked "$TMP/x" 1
 ok $? "nodes S and X start, X linked to S"
 seq 1 200000 | sed 's/^/line /' > "$TMP/long.txt"
 l1=$("$UMBRA" put --datadir "$TMP/x" "${DIRECT[@]}" "$TMP/long.txt" 2>/dev/null)
@@ -249,7 +241,7 @@ l2=$("$UMBRA" put --datadir "$TMP/x" "${DIRECT[@]}" "$TMP/long2.txt" 2>/dev/null
 stop_node "$X_PID" && [ -n "$l1" ] && [ -n "$l2" ]
 ok $? "X inserts two text documents of 2.6 MiB into S, and stops"
 start_node "$TMP/g" --peer "$(cat "$TMP/s/address")" && G_PID=$NODE_PID &&
-    wait_linked "$TMP/g"
+    wait_until 20 linked "$TMP/g" 1
 ok $? "gateway G starts, linked to S"
 GA=$(cat "$TMP/g/api")
 BUDGET=500 dom progress "http://$GA/$l1?hops=0&no_anonymity=1"

@@ -143,27 +143,11 @@ start_node "$R" --peer "$ADDR_A" --peer "$ADDR_B"
 ok $? "relay R starts, linked to A and B"
 PID_R=$NODE_PID
 
-# linked DIR COUNT: the node in DIR has at least COUNT peers.
-linked() {
-	local n
-	n=$("$UMBRA" status --datadir "$1" --json 2>/dev/null |
-	    python3 -c 'import json, sys; print(len(json.load(sys.stdin)["peers"]))' \
-	    2>/dev/null)
-	[ "${n:-0}" -ge "$2" ]
-}
 # pending DIR: the node's pending inserts.
 pending() {
 	"$UMBRA" status --datadir "$1" --json 2>/dev/null |
 	    python3 -c 'import json, sys; print(json.load(sys.stdin)["pending_inserts"])' \
 	    2>/dev/null || echo -1
-}
-wait_until() {	# wait_until SECONDS CMD...
-	local t0=$SECONDS s=$1
-	shift
-	until "$@"; do
-		[ $((SECONDS - t0)) -ge "$s" ] && return 1
-		sleep 0.3
-	done
 }
 no_pending() { [ "$(pending "$1")" = 0 ]; }
 

@@ -119,6 +119,26 @@ check_node_log() {
 	fi
 }
 
+# linked DIR COUNT: the node in DIR has at least COUNT peers.
+linked() {
+	local n
+	n=$("$UMBRA" status --datadir "$1" --json 2>/dev/null |
+	    python3 -c 'import json, sys; print(len(json.load(sys.stdin)["peers"]))' \
+	    2>/dev/null)
+	[ "${n:-0}" -ge "$2" ]
+}
+
+# wait_until SECONDS CMD...: runs CMD every 0.3 s until it succeeds;
+# non-zero if it has not within SECONDS.
+wait_until() {
+	local t0=$SECONDS s=$1
+	shift
+	until "$@"; do
+		[ $((SECONDS - t0)) -ge "$s" ] && return 1
+		sleep 0.3
+	done
+}
+
 # api_url DIR: http://HOST:PORT of the node in DIR; token DIR: its token.
 api_url() { echo "http://$(cat "$1/api")"; }
 token() { cat "$1/api.token"; }

@@ -15,21 +15,6 @@ S=$TMP/s; X=$TMP/x; G=$TMP/g; P=$TMP/p
 Q="hops=0&no_anonymity=1"
 NAV=(-H "Sec-Fetch-Dest: document" -H "Sec-Fetch-Mode: navigate")
 
-linked() {	# linked DIR COUNT: the node in DIR has at least COUNT peers
-	local n
-	n=$("$UMBRA" status --datadir "$1" --json 2>/dev/null |
-	    python3 -c 'import json, sys; print(len(json.load(sys.stdin)["peers"]))' \
-	    2>/dev/null)
-	[ "${n:-0}" -ge "$2" ]
-}
-wait_until() {	# wait_until SECONDS CMD...
-	local t0=$SECONDS s=$1
-	shift
-	until "$@"; do
-		[ $((SECONDS - t0)) -ge "$s" ] && return 1
-		sleep 0.3
-	done
-}
 get() {		# get URL [CURL ARGS...]: headers to $TMP/h, body to $TMP/b
 	local url=$1
 	shift
