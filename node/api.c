@@ -17,8 +17,8 @@
 #include <sodium.h>
 
 #include "node/api.h"
+#include "node/api_int.h"
 #include "node/docput.h"
-#include "node/css.h"
 #include "node/fetch.h"
 #include "node/html.h"
 #include "node/insert.h"
@@ -38,73 +38,8 @@
 
 #define API_POOL_SIZE (128 * 1024)
 #define API_IDLE_TIMEOUT 60		/* seconds */
-#define API_PIECE (64 * 1024)		/* bytes fed to a put at a time */
 #define API_GET_BLOCK (64 * 1024)
 #define API_PREFIX "/api/v1/"
-
-struct api_req;
-
-struct api {
-	struct node *node;
-	struct api_req *reqs;		/* every live request */
-	struct MHD_Daemon *mhd;
-	int fd;
-	struct event *ev_io, *ev_timer;
-	char address[UTIL_HOST_MAX + 16];
-	char hosts[4][UTIL_HOST_MAX + 16];	/* acceptable Host values */
-	char token[API_TOKEN_HEX + 1];
-	struct session_table *sessions;	/* browsers logged in */
-	struct writer *filterer;	/* the HTML and CSS filters' thread */
-	unsigned filters;		/* filter jobs not yet done */
-	struct prefetch *prefetch;	/* documents a browser opened */
-};
-
-/* A document on its way through a filter. The job, not the request,
- * owns the buffers: a request can end while its job runs on the filter
- * thread, and then only loses its pointer (api_completed). */
-struct api_filter_job {
-	struct api *api;
-	struct api_req *req;		/* NULL once the request has ended */
-	enum page_filter kind;
-	char *doc;			/* the document, then what came out */
-	size_t len, want;
-	int rc;				/* HTML_E* or CSS_E*, once done */
-	bool started, done;
-};
-
-/* REQ_FORM is a browser's form (/login, /logout, /upload) while its
- * body is parsed; an upload becomes REQ_PUT at its file's first byte. */
-enum req_kind { REQ_OTHER, REQ_PUT, REQ_GET, REQ_FORM };
-enum form_kind { FORM_LOGIN, FORM_LOGOUT, FORM_UPLOAD };
-
-/* Per-request state, owned by libmicrohttpd's con_cls slot. */
-struct api_req {
-	struct api *api;
-	struct api_req *prev, *next;
-	struct MHD_Connection *conn;
-	enum req_kind kind;
-	struct docput *put;
-	struct fetch *fetch;		/* REQ_GET */
-	bool gateway;			/* REQ_GET: GET /URI */
-	struct uri uri;			/* REQ_GET */
-	uint64_t skip;			/* REQ_GET: bytes to drop first */
-	uint64_t left;			/* REQ_GET: bytes still to send */
-	uint64_t ticket;		/* a put waiting for the inserter */
-	unsigned hops;			/* onion path length */
-	bool inserting, insert_done, inserted;
-	bool suspended, finishing;
-	bool answered;			/* an error answer is queued */
-	bool body_done;			/* the whole body has arrived */
-	int fail_status;		/* answer after the body is drained */
-	const char *fail_text;
-	struct MHD_PostProcessor *form;	/* a browser's form body */
-	enum form_kind form_kind;
-	char secret[SESSION_HEX + 1];	/* the form's token or csrf field */
-	char ftype[CHK_TYPE_MAX + 1];	/* an upload's type field */
-	size_t secret_len, ftype_len;
-	bool browser;			/* answer the put with a page */
-	struct api_filter_job *job;	/* REQ_GET of a page to filter */
-};
 
 _Static_assert(API_TOKEN_HEX == SESSION_HEX, "one buffer holds either");
 
@@ -112,13 +47,7 @@ static void api_run(struct api *a);
 
 /* ---- responses ---- */
 
-/* Answers allow nothing to load; the status page adds its own style. */
-#define API_CSP "default-src 'none'; frame-ancestors 'none'"
-#define API_CSP_PAGE \
-	"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; " \
-	"frame-ancestors 'none'"
-
-static void
+void
 api_add_common_headers(struct MHD_Response *r, const char *csp)
 {
 	MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -133,7 +62,7 @@ api_add_common_headers(struct MHD_Response *r, const char *csp)
 /* A response that owns text (a string, freed with the response or here
  * if there is none), of the given type, with the common headers; or
  * NULL. */
-static struct MHD_Response *
+struct MHD_Response *
 api_text_response(char *text, const char *type, const char *csp)
 {
 	struct MHD_Response *r;
@@ -162,7 +91,7 @@ api_json_response(json_t *doc)
 }
 
 /* Queues r (NULL: fails) with status, and lets go of it. */
-static enum MHD_Result
+enum MHD_Result
 api_queue(struct MHD_Connection *conn, unsigned status,
     struct MHD_Response *r)
 {
@@ -176,13 +105,13 @@ api_queue(struct MHD_Connection *conn, unsigned status,
 }
 
 /* Queues a JSON body; takes ownership of doc. */
-static enum MHD_Result
+enum MHD_Result
 api_reply_json(struct MHD_Connection *conn, unsigned status, json_t *doc)
 {
 	return api_queue(conn, status, api_json_response(doc));
 }
 
-static enum MHD_Result
+enum MHD_Result
 api_reply_error(struct MHD_Connection *conn, unsigned status,
     const char *msg)
 {
@@ -191,7 +120,7 @@ api_reply_error(struct MHD_Connection *conn, unsigned status,
 
 /* A small HTML page: a title, body_html (ours: no outside text in it
  * unescaped) and the way back to the status page. */
-static enum MHD_Result
+enum MHD_Result
 api_reply_page(struct MHD_Connection *conn, unsigned status,
     const char *title, const char *body_html)
 {
@@ -200,7 +129,7 @@ api_reply_page(struct MHD_Connection *conn, unsigned status,
 }
 
 /* A redirect to location (ours), with a cookie to set if not NULL. */
-static enum MHD_Result
+enum MHD_Result
 api_reply_redirect(struct MHD_Connection *conn, const char *location,
     const char *cookie)
 {
@@ -216,7 +145,7 @@ api_reply_redirect(struct MHD_Connection *conn, const char *location,
 	return api_queue(conn, 303, r);
 }
 
-static const char *
+const char *
 api_cookie(struct MHD_Connection *conn)
 {
 	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -249,7 +178,7 @@ api_tally_header(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
-static bool
+bool
 api_host_ok(const struct api *a, const char *host)
 {
 	if (host == NULL)
@@ -427,7 +356,7 @@ api_status(struct api *a, struct MHD_Connection *conn)
 /* ---- GET /api/v1/get/CHK@... ---- */
 
 /* Resumes a request suspended until its put or get can go on. */
-static void
+void
 api_req_wake(void *arg)
 {
 	struct api_req *req = arg;
@@ -440,7 +369,7 @@ api_req_wake(void *arg)
 	event_active(req->api->ev_timer, EV_TIMEOUT, 0);
 }
 
-static void
+void
 api_req_suspend(struct api_req *req)
 {
 	req->suspended = true;
@@ -481,149 +410,6 @@ stop:
 	    MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
-/* ---- pages shown filtered (node/html.h, node/css.h) ---- */
-
-/* The filter is the guard; this policy is a second one, in the browser:
- * the page may load only the gateway's own images, media and styles. */
-#define API_CSP_FILTERED \
-	"default-src 'none'; img-src 'self'; media-src 'self'; " \
-	"style-src 'self' 'unsafe-inline'; form-action 'none'; " \
-	"base-uri 'none'; frame-ancestors 'none'"
-
-static void
-api_filter_job_free(struct api_filter_job *j)
-{
-	j->api->filters--;
-	free(j->doc);
-	free(j);
-}
-
-/* On the filter thread: the document is replaced by what came out. */
-static int
-api_filter_job_run(void *arg)
-{
-	struct api_filter_job *j = arg;
-	char *out = NULL;
-	size_t n = 0;
-
-	j->rc = j->kind == PAGE_FILTER_HTML ?
-	    html_filter(j->doc, j->len, &out, &n) :
-	    css_filter_sheet(j->doc, j->len, &out, &n);
-	if (j->rc == 0) {
-		free(j->doc);
-		j->doc = out;
-		j->len = n;
-	}
-	return j->rc;
-}
-
-static void
-api_filter_job_done(void *arg, int rc)
-{
-	struct api_filter_job *j = arg;
-
-	if (j->req == NULL) {
-		api_filter_job_free(j);
-		return;
-	}
-	if (rc == WRITER_ECANCELED)
-		j->rc = rc;
-	j->done = true;
-	api_req_wake(j->req);
-}
-
-/* What came out of the filter; or, if the page was too much for its
- * bounds, the document as a download (never rendered). */
-static enum MHD_Result
-api_filter_reply(struct api_req *req)
-{
-	struct api_filter_job *j = req->job;
-	bool html = j->kind == PAGE_FILTER_HTML;
-	struct MHD_Response *r;
-
-	if (j->rc == WRITER_ECANCELED)
-		return api_reply_error(req->conn, 503, "the node is shutting "
-		    "down");
-	if (j->rc != 0)
-		log_info("gateway: a page too much for the filter (%s) goes as "
-		    "a download", html ? html_strerror(j->rc) :
-		    css_strerror(j->rc));
-	r = MHD_create_response_from_buffer(j->len, j->doc,
-	    MHD_RESPMEM_MUST_FREE);
-	if (r == NULL)
-		return MHD_NO;
-	j->doc = NULL;		/* the response frees it */
-	if (j->rc != 0) {
-		MHD_add_response_header(r, "Content-Type",
-		    "application/octet-stream");
-		MHD_add_response_header(r, "Content-Disposition", "attachment");
-	} else {
-		MHD_add_response_header(r, "Content-Type", html ?
-		    "text/html; charset=utf-8" : "text/css; charset=utf-8");
-	}
-	api_add_common_headers(r, j->rc != 0 ? API_CSP : API_CSP_FILTERED);
-	return api_queue(req->conn, 200, r);
-}
-
-/* Reads the whole page, has it filtered, answers: each step may wait
- * (suspended) and is taken again on the wake. */
-static enum MHD_Result
-api_filter_step(struct api_req *req)
-{
-	struct api_filter_job *j = req->job;
-	ssize_t n;
-
-	while (!j->started && j->len < j->want) {
-		n = fetch_read(req->fetch, (uint8_t *)j->doc + j->len,
-		    j->want - j->len);
-		if (n == FETCH_AGAIN) {
-			api_req_suspend(req);
-			return MHD_YES;
-		}
-		if (n <= 0)
-			return api_reply_error(req->conn, 404, "content not "
-			    "found (a block of the page could not be had)");
-		j->len += (size_t)n;
-	}
-	if (!j->started) {
-		if (writer_submit(req->api->filterer, api_filter_job_run,
-		    api_filter_job_done, j) != 0)
-			return api_reply_error(req->conn, 500, "out of memory");
-		j->started = true;
-	}
-	if (!j->done) {
-		api_req_suspend(req);
-		return MHD_YES;
-	}
-	return api_filter_reply(req);
-}
-
-static enum MHD_Result
-api_filter_start(struct api_req *req, enum page_filter kind, uint64_t len)
-{
-	struct api_filter_job *j;
-
-	if (req->api->filters >= API_MAX_FILTERS)
-		return api_reply_error(req->conn, 503, "too many pages being "
-		    "filtered; try again");
-	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->doc = malloc((size_t)len + 1)) == NULL) {
-		free(j);
-		return api_reply_error(req->conn, 500, "out of memory");
-	}
-	j->api = req->api;
-	j->req = req;
-	j->kind = kind;
-	j->want = (size_t)len;
-	req->api->filters++;
-	req->job = j;
-	req->api->node->count.gets_found++;
-	req->api->node->count.get_bytes += len;
-	node_note_request(req->api->node, false, 200, len,
-	    req->uri.root.ref.rkey);
-	return api_filter_step(req);
-}
-
 /* 416, with the length a range must fall in. */
 static enum MHD_Result
 api_reply_no_range(struct api_req *req, uint64_t len)
@@ -658,7 +444,7 @@ api_get_respond(struct api_req *req)
 	if (req->gateway && len <= HTML_FILTER_MAX_INPUT &&
 	    (filter = page_filter_kind(req->uri.name,
 	    fetch_type(req->fetch))) != PAGE_FILTER_NONE)
-		return api_filter_start(req, filter, len);
+		return gateway_filter_start(req, filter, len);
 	rr = params_parse_range(MHD_lookup_connection_value(req->conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE), len, &first, &last);
 	if (rr == PARAMS_RANGE_BAD)
@@ -700,7 +486,7 @@ api_get_answer(struct api_req *req)
 	int st = fetch_status(req->fetch);
 
 	if (req->job != NULL)
-		return api_filter_step(req);
+		return gateway_filter_step(req);
 
 	if (st == 0) {
 		api_req_suspend(req);
@@ -729,95 +515,6 @@ api_get_answer(struct api_req *req)
 	return api_get_respond(req);
 }
 
-/* A page of another site may link to a key (a navigation: it gets a
- * page that asks first), but not load one (an image, a fetch): that
- * would let any site time what this node holds (its own documents, what
- * its reader fetched) and start fetches. Browsers say where a request
- * comes from in Sec-Fetch-Site; a request without it (not a browser, or
- * an old one) passes. MHD_YES/MHD_NO once answered; -1 if it may go on. */
-static int
-api_get_foreign(struct api_req *req, struct MHD_Connection *conn)
-{
-	const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    "Sec-Fetch-Site");
-	const char *mode = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    "Sec-Fetch-Mode");
-	char uri[URI_MAX_LEN], *body = NULL;
-	enum MHD_Result ret;
-
-	if (site == NULL || strcmp(site, "none") == 0 ||
-	    strcmp(site, "same-origin") == 0)
-		return -1;
-	if (mode == NULL || strcmp(mode, "navigate") != 0 ||
-	    uri_format(&req->uri, uri, sizeof(uri)) != 0)
-		return api_reply_error(conn, 403, "a page of another site may "
-		    "not load documents from this node");
-	/* The canonical URI holds only URL-safe characters and %XX. */
-	if (asprintf(&body, "<p>A page of another site sent you here. Open "
-	    "the document only if you meant to:</p><p><a href=\"/%s\"><code>"
-	    "%s</code></a></p>", uri, uri) < 0)
-		return MHD_NO;
-	ret = api_reply_page(conn, 403, "Opened from another site", body);
-	free(body);
-	return ret;
-}
-
-/* A browser opening a document (a navigation: not an image, a style, a
- * media range; not asked for ?stream) is shown a progress page while
- * the node fetches it whole (node/prefetch.h), unless it is here
- * already. */
-static bool
-api_wants_progress(struct MHD_Connection *conn)
-{
-	const char *dest = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    "Sec-Fetch-Dest");
-
-	return dest != NULL && strcmp(dest, "document") == 0 &&
-	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_RANGE) == NULL &&
-	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-	    "stream") == NULL;
-}
-
-/* MHD_YES/MHD_NO once answered with a progress or error page; -1 to
- * serve the document as it comes. Only an answer with the document (or
- * a failure) counts as a get: the page reloads itself every second. */
-static int
-api_get_progress(struct api_req *req, struct MHD_Connection *conn, int hops)
-{
-	struct api *a = req->api;
-	struct prefetch_info in;
-	char href[64], *html;
-
-	prefetch_look(a->prefetch, &req->uri.root, (unsigned)hops, true, &in);
-	if (in.state == PREFETCH_FAILED) {
-		prefetch_forget(a->prefetch, &req->uri.root);
-		a->node->count.gets++;
-		if (in.status == 404)
-			a->node->count.gets_not_found++;
-		return api_reply_page(conn, (unsigned)in.status, "Not fetched",
-		    in.status == 404 ? "<p>The document was not found: not "
-		    "in this node's store, and the network did not give it "
-		    "(or not all of it).</p>" : in.status == 422 ? "<p>The "
-		    "key's decryption key does not match the content.</p>" :
-		    in.status == 503 ? "<p>The node is too busy to look for "
-		    "it now; try again.</p>" : "<p>The node cannot read its "
-		    "store.</p>");
-	}
-	if (in.state != PREFETCH_RUNNING)
-		return -1;
-	/* The same request as it came (hops checked), plus stream. */
-	if (MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-	    "hops") == NULL)
-		snprintf(href, sizeof(href), "?stream=1");
-	else
-		snprintf(href, sizeof(href), "?hops=%d&amp;%sstream=1", hops,
-		    hops == 0 ? "no_anonymity=1&amp;" : "");
-	html = page_progress_html(req->uri.name, &in, href);
-	return api_queue(conn, 200, api_text_response(html,
-	    "text/html; charset=utf-8", API_CSP_PAGE));
-}
-
 /* GET /api/v1/get/URI (gateway false) and GET /URI (gateway true): the
  * document, streamed, from the store or the network. */
 static enum MHD_Result
@@ -837,9 +534,7 @@ api_get(struct api_req *req, struct MHD_Connection *conn, const char *path,
 	if (params_check_hops(hops, MHD_lookup_connection_value(conn,
 	    MHD_GET_ARGUMENT_KIND, "no_anonymity"), &why) != 0)
 		return api_reply_error(conn, 400, why);
-	if (gateway && ((shown = api_get_foreign(req, conn)) >= 0 ||
-	    (api_wants_progress(conn) &&
-	    (shown = api_get_progress(req, conn, hops)) >= 0)))
+	if (gateway && (shown = gateway_get_intercept(req, conn, hops)) >= 0)
 		return (enum MHD_Result)shown;
 	req->api->node->count.gets++;
 	if (fetch_open(&req->fetch, req->api->node, &req->uri.root,
@@ -848,20 +543,6 @@ api_get(struct api_req *req, struct MHD_Connection *conn, const char *path,
 	req->kind = REQ_GET;
 	req->gateway = gateway;
 	return api_get_answer(req);
-}
-
-/* GET /: the status page. */
-static enum MHD_Result
-api_page_status(struct api *a, struct MHD_Connection *conn)
-{
-	char csrf[SESSION_HEX + 1];
-	char *html = page_status_html(a->node, session_find(a->sessions,
-	    api_cookie(conn), util_now(), csrf) ? csrf : NULL);
-
-	if (html == NULL)
-		return api_reply_error(conn, 500, "cannot read the store");
-	return api_queue(conn, 200, api_text_response(html,
-	    "text/html; charset=utf-8", API_CSP_PAGE));
 }
 
 /* ---- POST /api/v1/put ---- */
@@ -982,7 +663,7 @@ api_put_insert(struct api_req *req, const char *uri)
 	return MHD_YES;
 }
 
-static enum MHD_Result
+enum MHD_Result
 api_put_end(struct api_req *req)
 {
 	const char *text;
@@ -1015,231 +696,6 @@ api_put_end(struct api_req *req)
 	return api_put_reply(req, text, !req->inserted);
 }
 
-/* ---- a browser's forms: /login, /logout, /upload; and /open ---- */
-
-#define API_FORM_BUFFER (16 * 1024)
-
-/* A browser says which page a form came from: only ours may act here (a
- * second lock after the SameSite cookie and the form token). */
-static bool
-api_origin_ok(const struct api *a, struct MHD_Connection *conn)
-{
-	const char *o = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    "Origin");
-
-	if (o == NULL)
-		return true;	/* not a browser, or an old one: tokens hold */
-	if (strncmp(o, "http://", 7) != 0)
-		return false;
-	return api_host_ok(a, o + 7);
-}
-
-/* Appends a piece of a field's value; one too long is marked with
- * len = cap, which no check accepts. */
-static void
-api_form_append(char *buf, size_t cap, size_t *len, const char *data,
-    size_t size)
-{
-	if (*len >= cap || size >= cap - *len) {
-		*len = cap;
-		return;
-	}
-	memcpy(buf + *len, data, size);
-	*len += size;
-	buf[*len] = '\0';
-}
-
-static void
-api_form_fail(struct api_req *req, int status, const char *text)
-{
-	if (req->fail_status == 0) {
-		req->fail_status = status;
-		req->fail_text = text;
-	}
-}
-
-/* The file's first byte: the form token and the type came before it (a
- * browser sends fields in the form's order), so the put can start. */
-static bool
-api_upload_begin(struct api_req *req, const char *filename)
-{
-	struct api *a = req->api;
-	const char *name = "";
-
-	if (req->secret_len > SESSION_HEX || !session_check_form(a->sessions,
-	    api_cookie(req->conn), req->secret, util_now())) {
-		api_form_fail(req, 403, "log in again: the session ended or "
-		    "the form is not this node's");
-		return false;
-	}
-	if (req->ftype_len > CHK_TYPE_MAX ||
-	    params_check_type(req->ftype) != 0) {
-		api_form_fail(req, 400, "the type must be a media type such "
-		    "as text/html, or nothing");
-		return false;
-	}
-	if (filename != NULL && uri_name_check(filename, strlen(filename)) == 0)
-		name = filename;
-	if (docput_new(&req->put, a->node, name, req->ftype, api_req_wake,
-	    req) != 0) {
-		api_form_fail(req, 500, "out of memory");
-		return false;
-	}
-	req->kind = REQ_PUT;
-	req->hops = PARAMS_HOPS_DEFAULT;
-	return true;
-}
-
-static enum MHD_Result
-api_form_field(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *filename, const char *ctype, const char *enc,
-    const char *data, uint64_t off, size_t size)
-{
-	struct api_req *req = cls;
-	const char *text;
-	int st;
-
-	(void)kind;
-	(void)ctype;
-	(void)enc;
-	(void)off;
-	if (req->form_kind == FORM_UPLOAD && strcmp(key, "file") == 0) {
-		if (req->put == NULL && !api_upload_begin(req, filename))
-			return MHD_NO;
-		if (size > 0 && (st = docput_write(req->put,
-		    (const uint8_t *)data, size)) != 0) {
-			docput_result(req->put, &st, &text);
-			api_form_fail(req, st, text);
-			return MHD_NO;
-		}
-	} else if (strcmp(key, req->form_kind == FORM_LOGIN ? "token" :
-	    "csrf") == 0) {
-		api_form_append(req->secret, sizeof(req->secret),
-		    &req->secret_len, data, size);
-	} else if (req->form_kind == FORM_UPLOAD && strcmp(key, "type") == 0) {
-		api_form_append(req->ftype, sizeof(req->ftype),
-		    &req->ftype_len, data, size);
-	}
-	return MHD_YES;		/* other fields are ignored */
-}
-
-static enum MHD_Result
-api_form_start(struct api *a, struct api_req *req, struct MHD_Connection *conn,
-    enum form_kind kind)
-{
-	if (!api_origin_ok(a, conn))
-		return api_reply_error(conn, 403, "a form from another site");
-	if (kind == FORM_UPLOAD && a->node->puts_active >= API_MAX_PUTS)
-		return api_reply_error(conn, 503, "too many uploads in "
-		    "progress; try again");
-	req->form = MHD_create_post_processor(conn, API_FORM_BUFFER,
-	    api_form_field, req);
-	if (req->form == NULL)
-		return api_reply_error(conn, 400, "expected a form "
-		    "(application/x-www-form-urlencoded or multipart/form-data)");
-	req->form_kind = kind;
-	req->kind = REQ_FORM;
-	req->browser = true;
-	return MHD_YES;
-}
-
-/* Feeds the form's body a piece at a time, as api_put_body does. */
-static enum MHD_Result
-api_form_body(struct api_req *req, const char *data, size_t *size)
-{
-	size_t n;
-
-	while (req->fail_status == 0 && *size > 0 &&
-	    (req->put == NULL || !docput_busy(req->put))) {
-		n = *size < API_PIECE ? *size : API_PIECE;
-		if (MHD_post_process(req->form, data, n) != MHD_YES)
-			api_form_fail(req, 400, "malformed form");
-		data += n;
-		*size -= n;
-	}
-	if (req->fail_status != 0) {
-		if (!req->answered)
-			req->answered = api_reply_error(req->conn,
-			    (unsigned)req->fail_status, req->fail_text) ==
-			    MHD_YES;
-		*size = 0;
-	}
-	if (*size > 0)
-		api_req_suspend(req);
-	return MHD_YES;
-}
-
-static enum MHD_Result
-api_login(struct api_req *req)
-{
-	struct api *a = req->api;
-	char id[SESSION_HEX + 1], cookie[SESSION_HEX + 80];
-
-	if (req->secret_len != API_TOKEN_HEX ||
-	    sodium_memcmp(req->secret, a->token, API_TOKEN_HEX) != 0)
-		return api_reply_page(req->conn, 403, "Wrong token", "<p>That "
-		    "is not this node's API token (the file <code>api.token"
-		    "</code> in its data directory, new at every start).</p>");
-	session_open(a->sessions, util_now(), id);
-	snprintf(cookie, sizeof(cookie), SESSION_COOKIE "=%s; HttpOnly; "
-	    "SameSite=Strict; Path=/", id);
-	sodium_memzero(id, sizeof(id));
-	return api_reply_redirect(req->conn, "/", cookie);
-}
-
-/* The body is in: answers a login or logout, or goes on with the put. */
-static enum MHD_Result
-api_form_end(struct api_req *req)
-{
-	struct api *a = req->api;
-	const char *cookie = api_cookie(req->conn);
-
-	if (req->form != NULL &&
-	    MHD_destroy_post_processor(req->form) != MHD_YES)
-		api_form_fail(req, 400, "malformed form");
-	req->form = NULL;
-	if (req->answered)
-		return MHD_YES;
-	if (req->fail_status != 0)
-		return api_reply_error(req->conn, (unsigned)req->fail_status,
-		    req->fail_text);
-	switch (req->form_kind) {
-	case FORM_LOGIN:
-		return api_login(req);
-	case FORM_LOGOUT:
-		if (req->secret_len == SESSION_HEX && session_check_form(
-		    a->sessions, cookie, req->secret, util_now()))
-			session_close(a->sessions, cookie);
-		return api_reply_redirect(req->conn, "/", SESSION_COOKIE "=; "
-		    "Max-Age=0; HttpOnly; SameSite=Strict; Path=/");
-	case FORM_UPLOAD:
-		break;
-	}
-	if (req->put == NULL)
-		return api_reply_error(req->conn, 400, "no file in the form");
-	return api_put_end(req);
-}
-
-/* GET /open?key=CHK@...: the box on the status page. */
-static enum MHD_Result
-api_open(struct MHD_Connection *conn)
-{
-	const char *raw = MHD_lookup_connection_value(conn,
-	    MHD_GET_ARGUMENT_KIND, "key");
-	char text[URI_MAX_LEN], loc[URI_MAX_LEN + 1];
-	struct uri u;
-	size_t n;
-
-	if (raw == NULL || params_decode(raw, strlen(raw), text, sizeof(text),
-	    &n) != 0 || uri_parse(&u, text, n) != 0 ||
-	    uri_format(&u, loc + 1, sizeof(loc) - 1) != 0)
-		return api_reply_page(conn, 400, "Not a key", "<p>A key looks "
-		    "like <code>CHK@...,...,...</code>, as <code>umbra put"
-		    "</code> prints it.</p>");
-	loc[0] = '/';
-	return api_reply_redirect(conn, loc, NULL);
-}
-
 /* ---- dispatch ---- */
 
 static enum MHD_Result
@@ -1259,15 +715,15 @@ api_route(struct api *a, struct api_req *req, struct MHD_Connection *conn,
 		return get ? api_get(req, conn, url + strlen(API_PREFIX "get/"),
 		    false) : api_reply_error(conn, 405, "use GET");
 	if (strcmp(url, "/") == 0)
-		return get ? api_page_status(a, conn) :
+		return get ? gateway_status_page(a, conn) :
 		    api_reply_error(conn, 405, "use GET");
 	if (strcmp(url, "/open") == 0)
-		return get ? api_open(conn) : api_reply_error(conn, 405,
+		return get ? gateway_open(conn) : api_reply_error(conn, 405,
 		    "use GET");
 	if (strcmp(url, "/login") == 0 || strcmp(url, "/logout") == 0 ||
 	    strcmp(url, "/upload") == 0)
 		return strcmp(method, MHD_HTTP_METHOD_POST) == 0 ?
-		    api_form_start(a, req, conn, url[1] == 'u' ? FORM_UPLOAD :
+		    gateway_form_start(a, req, conn, url[1] == 'u' ? FORM_UPLOAD :
 		    url[4] == 'o' ? FORM_LOGOUT : FORM_LOGIN) :
 		    api_reply_error(conn, 405, "use POST");
 	if (strncmp(url, "/CHK@", 5) == 0)
@@ -1302,8 +758,8 @@ api_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		return api_route(a, req, conn, url, method);
 	}
 	if (req->form != NULL)
-		return *upload_data_size > 0 ? api_form_body(req, upload_data,
-		    upload_data_size) : api_form_end(req);
+		return *upload_data_size > 0 ? gateway_form_body(req, upload_data,
+		    upload_data_size) : gateway_form_end(req);
 	if (req->kind == REQ_GET && *upload_data_size == 0)
 		return api_get_answer(req);
 	if (req->kind != REQ_PUT) {
@@ -1341,10 +797,7 @@ api_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (req->inserting && !req->insert_done)
 		inserter_forget(a->node->inserter, req->ticket);
 	fetch_free(req->fetch);
-	if (req->job != NULL && req->job->started && !req->job->done)
-		req->job->req = NULL;	/* freed when the filter is done */
-	else if (req->job != NULL)
-		api_filter_job_free(req->job);
+	gateway_filter_end(req);
 	free(req);
 	*con_cls = NULL;
 }

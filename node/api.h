@@ -1,7 +1,7 @@
 /*
  * api.h - the node's HTTP server: the /api/v1 interface the command line
- * uses (docs/http-api.md), on libmicrohttpd driven by the node's libevent
- * loop.
+ * uses (docs/http-api.md) and the browser gateway (node/gateway.c,
+ * docs/gateway.md), on libmicrohttpd driven by the node's libevent loop.
  *
  * libmicrohttpd rather than libevent's evhttp: evhttp 2.1 reads a whole
  * request body into memory before the handler runs (libevent issue 1138),

@@ -294,8 +294,8 @@ page_progress_html(const char *name, const struct prefetch_info *in,
 	    "own cache (which it never serves to others). This page "
 	    "reloads itself every second and shows the document once it is "
 	    "all here (a document your browser saves rather than shows then "
-	    "goes to your downloads, and this page stays as it is).</p>\n<p><a href=\"%s\">Show it now, as it comes"
-	    "</a></p>\n<p><a href=\"/\">Back to the node</a></p>\n",
+	    "goes to your downloads, and this page stays as it is).</p>\n"
+	    "<p><a href=\"%s\">Show it now, as it comes</a></p>\n<p><a href=\"/\">Back to the node</a></p>\n",
 	    stream_href);
 	return page_close(f, &html);
 }
