@@ -424,68 +424,74 @@ static const char *const positions[] = {
 	"static", "relative", "absolute", "sticky", NULL
 };
 
-static bool
-sel_token(struct parser *p, const struct item *it, const struct css_token *t)
-{
-	const char *f;
+/* What one kind of prelude or value may hold: tokens written as they
+ * are, closing brackets (only when they close a block the item opened),
+ * delimiters and functions from a list. Anything else refuses it. */
+struct token_rule {
+	uint32_t plain;			/* 1 << type: written as they are */
+	uint32_t closing;		/* 1 << type: if they close a block */
+	const char *delims;		/* ASCII delimiters allowed */
+	const char *const *functions;	/* names allowed, or NULL */
+};
 
-	switch (t->type) {
-	case CSS_TOK_WHITESPACE:
+#define TOK(t) (UINT32_C(1) << (t))
+
+static const struct token_rule sel_rule = {
+	TOK(CSS_TOK_IDENT) | TOK(CSS_TOK_HASH) | TOK(CSS_TOK_STRING) |
+	    TOK(CSS_TOK_NUMBER) | TOK(CSS_TOK_PERCENTAGE) |
+	    TOK(CSS_TOK_DIMENSION) | TOK(CSS_TOK_COLON) | TOK(CSS_TOK_COMMA) |
+	    TOK(CSS_TOK_LBRACKET),
+	TOK(CSS_TOK_RBRACKET) | TOK(CSS_TOK_RPAREN),
+	"*.>+~|=^$&-", sel_functions
+};
+
+/* Not '<': it could not be written inside <style>. */
+static const struct token_rule media_rule = {
+	TOK(CSS_TOK_IDENT) | TOK(CSS_TOK_NUMBER) | TOK(CSS_TOK_DIMENSION) |
+	    TOK(CSS_TOK_COLON) | TOK(CSS_TOK_COMMA) | TOK(CSS_TOK_LPAREN),
+	TOK(CSS_TOK_RPAREN), "/>=", NULL
+};
+
+static const struct token_rule val_rule = {
+	TOK(CSS_TOK_IDENT) | TOK(CSS_TOK_NUMBER) | TOK(CSS_TOK_PERCENTAGE) |
+	    TOK(CSS_TOK_DIMENSION) | TOK(CSS_TOK_STRING) | TOK(CSS_TOK_HASH) |
+	    TOK(CSS_TOK_COMMA) | TOK(CSS_TOK_LPAREN),
+	TOK(CSS_TOK_RPAREN), "/+-*", value_functions
+};
+
+_Static_assert(CSS_TOK_RBRACE < 32, "token types fit the rule masks");
+
+/* Writes t if rule allows it (whitespace: one space before the next
+ * token written); false if it refuses the item. */
+static bool
+rule_token(struct parser *p, const struct token_rule *rule,
+    const struct item *it, const struct css_token *t)
+{
+	const char *f = NULL;
+
+	if (t->type == CSS_TOK_WHITESPACE) {
 		if (p->nemit > 0)
 			p->pending_ws = true;
 		return true;
-	case CSS_TOK_IDENT: case CSS_TOK_HASH: case CSS_TOK_STRING:
-	case CSS_TOK_NUMBER: case CSS_TOK_PERCENTAGE: case CSS_TOK_DIMENSION:
-	case CSS_TOK_COLON: case CSS_TOK_COMMA: case CSS_TOK_LBRACKET:
-		emit(p, t, NULL);
-		return true;
-	case CSS_TOK_RBRACKET: case CSS_TOK_RPAREN:
+	}
+	if ((unsigned)t->type >= 32)
+		return false;
+	if (rule->closing & TOK(t->type)) {
 		if (!it->popped)
 			return false;
-		emit(p, t, NULL);
-		return true;
-	case CSS_TOK_DELIM:
+	} else if (t->type == CSS_TOK_DELIM) {
 		if (t->delim == 0 || t->delim >= 0x80 ||
-		    strchr("*.>+~|=^$&-", (int)t->delim) == NULL)
+		    strchr(rule->delims, (int)t->delim) == NULL)
 			return false;
-		emit(p, t, NULL);
-		return true;
-	case CSS_TOK_FUNCTION:
-		if ((f = name_in(sel_functions, t->val, t->vlen)) == NULL)
+	} else if (t->type == CSS_TOK_FUNCTION) {
+		if (rule->functions == NULL ||
+		    (f = name_in(rule->functions, t->val, t->vlen)) == NULL)
 			return false;
-		emit(p, t, f);
-		return true;
-	default:
+	} else if (!(rule->plain & TOK(t->type))) {
 		return false;
 	}
-}
-
-static bool
-media_token(struct parser *p, const struct item *it,
-    const struct css_token *t)
-{
-	switch (t->type) {
-	case CSS_TOK_WHITESPACE:
-		if (p->nemit > 0)
-			p->pending_ws = true;
-		return true;
-	case CSS_TOK_IDENT: case CSS_TOK_NUMBER: case CSS_TOK_DIMENSION:
-	case CSS_TOK_COLON: case CSS_TOK_COMMA: case CSS_TOK_LPAREN:
-		emit(p, t, NULL);
-		return true;
-	case CSS_TOK_RPAREN:
-		if (!it->popped)
-			return false;
-		emit(p, t, NULL);
-		return true;
-	case CSS_TOK_DELIM:
-		if (t->delim != '/' && t->delim != '>' && t->delim != '=')
-			return false;
-		emit(p, t, NULL);
-		return true;
-	default:
-		return false;
-	}
+	emit(p, t, f);
+	return true;
 }
 
 struct vstate {
@@ -497,8 +503,6 @@ static bool
 val_token(struct parser *p, struct vstate *v, const struct item *it,
     const struct css_token *t)
 {
-	const char *f;
-
 	if (t->type == CSS_TOK_WHITESPACE) {
 		if (p->nemit > 0)
 			p->pending_ws = true;
@@ -522,31 +526,7 @@ val_token(struct parser *p, struct vstate *v, const struct item *it,
 		return t->type == CSS_TOK_IDENT && p->nemit == 0 &&
 		    name_in(positions, t->val, t->vlen) != NULL &&
 		    (emit(p, t, NULL), true);
-	switch (t->type) {
-	case CSS_TOK_IDENT: case CSS_TOK_NUMBER: case CSS_TOK_PERCENTAGE:
-	case CSS_TOK_DIMENSION: case CSS_TOK_STRING: case CSS_TOK_HASH:
-	case CSS_TOK_COMMA: case CSS_TOK_LPAREN:
-		emit(p, t, NULL);
-		return true;
-	case CSS_TOK_RPAREN:
-		if (!it->popped)
-			return false;
-		emit(p, t, NULL);
-		return true;
-	case CSS_TOK_DELIM:
-		if (t->delim != '/' && t->delim != '+' && t->delim != '-' &&
-		    t->delim != '*')
-			return false;
-		emit(p, t, NULL);
-		return true;
-	case CSS_TOK_FUNCTION:
-		if ((f = name_in(value_functions, t->val, t->vlen)) == NULL)
-			return false;
-		emit(p, t, f);
-		return true;
-	default:
-		return false;
-	}
+	return rule_token(p, &val_rule, it, t);
 }
 
 /* ---- rules and declarations ---- */
@@ -639,7 +619,7 @@ qualified_rule(struct parser *p, bool top)
 	item_begin(p);
 	while ((t = item_next(p, &it, ends)) != NULL)
 		if (ok)
-			ok = sel_token(p, &it, t);
+			ok = rule_token(p, &sel_rule, &it, t);
 	if (it.end != END_BLOCK) {
 		sbuf_truncate(&p->out, mark);
 		return;
@@ -674,7 +654,7 @@ at_rule(struct parser *p, const struct css_token *t, int media_depth,
 	}
 	while ((t = item_next(p, &it, ends)) != NULL)
 		if (ok)
-			ok = media_token(p, &it, t);
+			ok = rule_token(p, &media_rule, &it, t);
 	if (!ok || it.end != END_BLOCK || it.depth != 0) {
 		sbuf_truncate(&p->out, mark);
 		if (it.end == END_BLOCK)
