@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdarg.h>
+#include <stdlib.h>
 
 static int tap_n, tap_failed;
 
@@ -36,6 +37,19 @@ tap_check(int ok, const char *file, int line, const char *fmt, ...)
 }
 
 #define TAP_OK(cond, ...) tap_check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+
+/* malloc that ends the test with TAP's "Bail out!" when it fails. */
+static inline void *
+tap_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	return p;
+}
 
 static inline int
 tap_done(void)

@@ -55,18 +55,6 @@ rng_fill(uint8_t *p, size_t n, uint64_t seed)
 	}
 }
 
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL) {
-		printf("Bail out! out of memory\n");
-		exit(1);
-	}
-	return p;
-}
-
 static void
 to_hex(char *out, const uint8_t *p, size_t n)
 {
@@ -180,7 +168,7 @@ bmap_put(struct bmap *m, const uint8_t rkey[CHK_KEY_SIZE],
 	if (e->cipher != NULL)
 		return;		/* deduplicated */
 	memcpy(e->rkey, rkey, CHK_KEY_SIZE);
-	e->cipher = xmalloc(BS);
+	e->cipher = tap_xmalloc(BS);
 	memcpy(e->cipher, cipher, BS);
 	e->hidden = false;
 	m->n++;
@@ -204,7 +192,7 @@ emit_cb(void *arg, const struct chk_ref *ref, const uint8_t cipher[BS])
 static void
 put_plain(struct bmap *m, const uint8_t *plain, struct chk_ref *ref)
 {
-	uint8_t *b = xmalloc(BS);
+	uint8_t *b = tap_xmalloc(BS);
 
 	memcpy(b, plain, BS);
 	if (chk_block_encode(b, ref) != CHK_OK) {
@@ -220,7 +208,7 @@ put_plain(struct bmap *m, const uint8_t *plain, struct chk_ref *ref)
 static void
 put_plain_root(struct bmap *m, const uint8_t *plain, struct chk_root *root)
 {
-	uint8_t *b = xmalloc(BS), extra[CHK_EXTRA_SIZE];
+	uint8_t *b = tap_xmalloc(BS), extra[CHK_EXTRA_SIZE];
 
 	memcpy(b, plain, BS);
 	chk_root_extra(root, extra);
@@ -313,7 +301,7 @@ decode(const struct bmap *m, const struct chk_root *root, size_t bufsize,
 		res->rc = rc;
 		return rc;
 	}
-	buf = xmalloc(bufcap);
+	buf = tap_xmalloc(bufcap);
 	for (;;) {
 		if (bufsize == READ_MIXED)
 			n = mixed_sizes[k++ % 4];
@@ -404,7 +392,7 @@ static void
 ref_encode_root(const uint8_t *plain, uint8_t codec, uint8_t depth,
     uint64_t data_len, uint64_t stream_len, struct chk_ref *ref)
 {
-	uint8_t head[64] = "umbra chk v1 root key", *cipher = xmalloc(BS);
+	uint8_t head[64] = "umbra chk v1 root key", *cipher = tap_xmalloc(BS);
 	uint8_t csha[32];
 
 	head[45] = 1;
@@ -434,8 +422,8 @@ static const struct {
 static void
 test_block_kat(void)
 {
-	uint8_t *plain = xmalloc(BS), *block = xmalloc(BS),
-	    *rcipher = xmalloc(BS), *back = xmalloc(BS), *bad = xmalloc(BS);
+	uint8_t *plain = tap_xmalloc(BS), *block = tap_xmalloc(BS),
+	    *rcipher = tap_xmalloc(BS), *back = tap_xmalloc(BS), *bad = tap_xmalloc(BS);
 	uint8_t ckey[32], rkey[32], csha[32], rk2[32];
 	struct chk_ref ref, wrong;
 
@@ -625,8 +613,8 @@ test_shape(void)
 static void
 test_index_parse(void)
 {
-	uint8_t *b = xmalloc(BS);
-	struct chk_ref *refs = xmalloc(CHK_FANOUT * sizeof(*refs));
+	uint8_t *b = tap_xmalloc(BS);
+	struct chk_ref *refs = tap_xmalloc(CHK_FANOUT * sizeof(*refs));
 	bool ok;
 
 	memset(b, 0, BS);
@@ -741,7 +729,7 @@ check_decode_sizes(const struct bmap *m, const struct chk_root *root,
     const uint8_t *data, size_t len, const char *what)
 {
 	static const size_t sizes[] = { 1, 7, 4096, 100000, READ_MIXED };
-	uint8_t *out = xmalloc(len);
+	uint8_t *out = tap_xmalloc(len);
 	struct dres r;
 
 	for (size_t k = 0; k < 5; k++) {
@@ -771,7 +759,7 @@ test_round_trips(void)
 	static const size_t sizes[] = { 0, 1, 100, BS - 1, BS, BS + 1, 65536,
 	    MIB - 1, MIB, MIB + 1 };
 	size_t maxlen = MIB + 1;
-	uint8_t *data = xmalloc(maxlen);
+	uint8_t *data = tap_xmalloc(maxlen);
 	struct chk_root root, again;
 	struct bmap m;
 	char what[80];
@@ -875,7 +863,7 @@ test_typed(void)
 	    "Text/html", "text/html; charset=utf-8", "text//html", "text/ht ml",
 	    "-text/html", "text/-html", "a/b/c" };
 	static const size_t sizes[] = { 0, 100, 3 * BS };
-	uint8_t *data = xmalloc(3 * BS), *out = xmalloc(3 * BS);
+	uint8_t *data = tap_xmalloc(3 * BS), *out = tap_xmalloc(3 * BS);
 	char type[CHK_TYPE_MAX + 1], uri[URI_MAX_LEN], longest[CHK_TYPE_MAX + 2];
 	struct chk_root root, plain;
 	struct chk_encoder *enc;
@@ -1020,7 +1008,7 @@ test_seek(void)
 {
 	static const size_t sizes[] = { 100, 3 * BS + 5, 600 * BS + 7 };
 	size_t maxlen = 600 * BS + 7, total, feeds;
-	uint8_t *data = xmalloc(maxlen), *out = xmalloc(maxlen);
+	uint8_t *data = tap_xmalloc(maxlen), *out = tap_xmalloc(maxlen);
 	struct chk_root root;
 	struct chk_decoder *d;
 	struct bmap m;
@@ -1098,7 +1086,7 @@ static void
 test_compressed(void)
 {
 	size_t len = 3 * MIB + 12345;
-	uint8_t *text = xmalloc(len);
+	uint8_t *text = tap_xmalloc(len);
 	struct chk_root root, again;
 	struct bmap m, m2;
 
@@ -1172,7 +1160,7 @@ static void
 test_compress_threshold(void)
 {
 	size_t len = 64 * 1024;
-	uint8_t *p = xmalloc(len);
+	uint8_t *p = tap_xmalloc(len);
 	struct chk_root root;
 	struct bmap m;
 
@@ -1234,7 +1222,7 @@ test_uri_kat(void)
 	TAP_OK(uri_format(&u, buf, sizeof(buf)) == URI_OK,
 	    "URI KAT: hello formats");
 	TAP_OK(strcmp(buf, uri_kat_hello) == 0, "URI KAT: hello is %s", buf);
-	zero = xmalloc(BS);
+	zero = tap_xmalloc(BS);
 	memset(zero, 0, BS);
 	memcpy(zero, hello, 13);
 	ref_encode_root(zero, CHK_CODEC_NONE, 0, 13, 13, &want);
@@ -1254,7 +1242,7 @@ test_uri_kat(void)
 	    root.codec == CHK_CODEC_NONE && root.depth == 0 &&
 	    root.data_len == 0 && root.stream_len == 0,
 	    "URI KAT: the empty document encodes");
-	zero = xmalloc(BS);
+	zero = tap_xmalloc(BS);
 	memset(zero, 0, BS);
 	ref_encode_root(zero, CHK_CODEC_NONE, 0, 0, 0, &want);
 	free(zero);
@@ -1276,10 +1264,10 @@ static void
 test_tamper(void)
 {
 	size_t len = 3 * BS + 1000;	/* 4 data blocks, depth 1 */
-	uint8_t *data = xmalloc(len), *out = xmalloc(len + BS);
+	uint8_t *data = tap_xmalloc(len), *out = tap_xmalloc(len + BS);
 	struct chk_root root, bad;
 	struct chk_ref refs[4], idx;
-	uint8_t *plain = xmalloc(BS), *saved = xmalloc(BS);
+	uint8_t *plain = tap_xmalloc(BS), *saved = tap_xmalloc(BS);
 	uint8_t extra[CHK_EXTRA_SIZE];
 	struct bmap m;
 	struct bent *e, *e2;
@@ -1426,7 +1414,7 @@ static void
 test_tamper_compressed(void)
 {
 	size_t len = 300000;
-	uint8_t *text = xmalloc(len), *out = xmalloc(len + 2);
+	uint8_t *text = tap_xmalloc(len), *out = tap_xmalloc(len + 2);
 	struct chk_root root, bad;
 	struct bmap m;
 	struct dres r;
@@ -1488,7 +1476,7 @@ static bool
 build_tree(struct bmap *m, const uint8_t *stream, size_t slen, int codec,
     uint64_t data_len, struct chk_root *root)
 {
-	uint8_t *plain = xmalloc(BS), *index = xmalloc(BS);
+	uint8_t *plain = tap_xmalloc(BS), *index = tap_xmalloc(BS);
 	size_t nblocks = slen == 0 ? 1 : (slen + BS - 1) / BS;
 	struct chk_ref ref;
 
@@ -1528,7 +1516,7 @@ zcompress(uint8_t **out, const void *src, size_t len, int wlog, int level,
 	ZSTD_CCtx *c = ZSTD_createCCtx();
 	size_t bound = ZSTD_compressBound(len), n;
 
-	*out = xmalloc(bound);
+	*out = tap_xmalloc(bound);
 	ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
 	ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, wlog);
 	ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, csize_flag);
@@ -1572,8 +1560,8 @@ zwindow(const uint8_t *z, size_t zn)
 static void
 test_hostile(void)
 {
-	uint8_t *plain = xmalloc(BS), *index = xmalloc(BS);
-	uint8_t *out = xmalloc(4 * MIB + 100), *z, *s;
+	uint8_t *plain = tap_xmalloc(BS), *index = tap_xmalloc(BS);
+	uint8_t *out = tap_xmalloc(4 * MIB + 100), *z, *s;
 	struct chk_ref ref[3], iref;
 	struct chk_root root;
 	struct bmap m;
@@ -1643,7 +1631,7 @@ test_hostile(void)
 	TAP_OK(r.rc == 0 && r.total == BS, "hostile (b): same block as a "
 	    "full one decodes");
 	{
-		uint8_t *st = xmalloc(BS + 50);
+		uint8_t *st = tap_xmalloc(BS + 50);
 
 		memset(st, 'y', BS + 50);
 		build_tree(&m, st, BS + 50, CHK_CODEC_NONE, BS + 50, &root);
@@ -1673,7 +1661,7 @@ test_hostile(void)
 	static const char txt[] = "hello hello hello hello hello hello hello";
 	size_t tl = sizeof(txt) - 1;
 	zn = zcompress(&z, txt, tl, 19, 1, 1);
-	s = xmalloc(2 * zn + 16);
+	s = tap_xmalloc(2 * zn + 16);
 	memcpy(s, z, zn);
 	bmap_init(&m);
 	build_tree(&m, s, zn, CHK_CODEC_ZSTD, tl, &root);
@@ -1708,7 +1696,7 @@ test_hostile(void)
 	 * the frame size is the data size plus a fixed overhead. */
 	{
 		size_t dlen = 30000, over;
-		uint8_t *rnd = xmalloc(BS);
+		uint8_t *rnd = tap_xmalloc(BS);
 
 		rng_fill(rnd, BS, 3);
 		zn = zcompress(&z, rnd, dlen, 19, 1, 1);
@@ -1717,7 +1705,7 @@ test_hostile(void)
 		dlen = BS - over;
 		zn = zcompress(&z, rnd, dlen, 19, 1, 1);
 		if (zn == BS) {
-			s = xmalloc(BS + 5);
+			s = tap_xmalloc(BS + 5);
 			memcpy(s, z, BS);
 			memcpy(s + BS, "junk!", 5);
 			bmap_init(&m);
@@ -1792,7 +1780,7 @@ test_hostile(void)
 	{
 		size_t half = MIB + 64 * 1024;
 		uint64_t win = 0;
-		uint8_t *twice = xmalloc(2 * half), *back = xmalloc(2 * half);
+		uint8_t *twice = tap_xmalloc(2 * half), *back = tap_xmalloc(2 * half);
 		ZSTD_DCtx *dc = ZSTD_createDCtx();
 		ZSTD_outBuffer ob = { back, 2 * half, 0 };
 		ZSTD_inBuffer ib;
@@ -1911,7 +1899,7 @@ mark_subtree(struct bmap *m, const struct chk_ref *ref, int level,
 	seen[e - m->e] = true;
 	if (level == 0)
 		return 1;
-	kids = xmalloc(CHK_FANOUT * sizeof(*kids));
+	kids = tap_xmalloc(CHK_FANOUT * sizeof(*kids));
 	if (chk_block_decode(e->cipher, plain, ref) != 0 ||
 	    chk_index_parse(plain, CHK_FANOUT, kids) != 0) {
 		free(kids);
@@ -1934,7 +1922,7 @@ static void
 check_pending(struct chk_encoder *enc, struct bmap *m, const char *when,
     size_t want0, size_t want1, struct pend *p)
 {
-	uint8_t *plain = xmalloc(BS);
+	uint8_t *plain = tap_xmalloc(BS);
 	bool *seen = calloc(m->cap, sizeof(*seen));
 	size_t n0 = 0, n1 = 0, other = 0;
 	long total = 0, k;
@@ -1971,7 +1959,7 @@ static void
 test_big(void)
 {
 	size_t len = 513 * (size_t)BS, off = 0, piece;
-	uint8_t *data = xmalloc(len);
+	uint8_t *data = tap_xmalloc(len);
 	struct pend *p = calloc(1, sizeof(*p));
 	struct chk_encoder *enc;
 	struct chk_root root, again;
@@ -2027,7 +2015,7 @@ test_big(void)
 	check_pending(enc, &m2, "after 513 blocks", 512, 0, p);
 	{
 		struct chk_ref want;
-		uint8_t *blk = xmalloc(BS);
+		uint8_t *blk = tap_xmalloc(BS);
 
 		memcpy(blk, data + 511 * (size_t)BS, BS);
 		TAP_OK(p->n == 512 && chk_block_encode(blk, &want) == 0 &&
@@ -2052,7 +2040,7 @@ out:
 	 * (valgrind checks), while sampling, raw and compressing. */
 	for (int st = 0; st < 3; st++) {
 		size_t l = st == 0 ? 1000 : st == 1 ? 2 * MIB : 600 * 1000;
-		uint8_t *src = st == 2 ? xmalloc(l) : data;
+		uint8_t *src = st == 2 ? tap_xmalloc(l) : data;
 
 		if (st == 2)
 			make_text(src, l, 3);
@@ -2080,7 +2068,7 @@ test_api_state(void)
 	struct chk_root root;
 	struct chk_ref ref;
 	struct bmap m;
-	uint8_t *buf = xmalloc(3 * BS), blk[16];
+	uint8_t *buf = tap_xmalloc(3 * BS), blk[16];
 	size_t got;
 	struct pend *p = calloc(1, sizeof(*p));
 
@@ -2234,8 +2222,8 @@ seq_is_preorder(const struct bmap *m, const struct chk_root *root,
     const struct chk_ref *seq, const int *lv, size_t total,
     const uint8_t *data, size_t len)
 {
-	uint8_t *plain = xmalloc(BS);
-	struct chk_ref *kids = xmalloc(CHK_FANOUT * sizeof(*kids));
+	uint8_t *plain = tap_xmalloc(BS);
+	struct chk_ref *kids = tap_xmalloc(CHK_FANOUT * sizeof(*kids));
 	size_t j = 0;
 	bool ok = total > 0 &&
 	    memcmp(&seq[0], &root->ref, sizeof(seq[0])) == 0;
@@ -2276,7 +2264,7 @@ want_sequence(const struct bmap *m, const struct chk_root *root,
 	struct chk_decoder *d;
 	struct chk_ref want;
 	struct bent *e;
-	uint8_t *buf = xmalloc(BS);
+	uint8_t *buf = tap_xmalloc(BS);
 	size_t n = 0, got, out = 0;
 	bool ok = chk_decoder_new(&d, root) == 0;
 
@@ -2371,7 +2359,7 @@ up_decode(const struct bmap *m, const struct chk_root *root,
 	struct chk_decoder *d;
 	struct chk_ref want;
 	struct bent *e;
-	uint8_t *buf = xmalloc(BS);
+	uint8_t *buf = tap_xmalloc(BS);
 	size_t got, n;
 	bool ok = chk_decoder_new(&d, root) == 0;
 
@@ -2411,8 +2399,8 @@ static void
 check_upcoming(const uint8_t *data, size_t len, bool raw, int depth,
     const char *what)
 {
-	struct chk_ref *seq = xmalloc(UP_BIG * sizeof(*seq));
-	int *lv = xmalloc(UP_BIG * sizeof(*lv));
+	struct chk_ref *seq = tap_xmalloc(UP_BIG * sizeof(*seq));
+	int *lv = tap_xmalloc(UP_BIG * sizeof(*lv));
 	struct up_check c;
 	struct chk_root root;
 	struct chk_shape s;
@@ -2448,7 +2436,7 @@ check_upcoming(const uint8_t *data, size_t len, bool raw, int depth,
 	c.first_is_want = c.index_self = c.no_overrun = c.idle_zero = true;
 	for (size_t k = 0; k < UP_NMAX; k++)
 		c.exact[k] = true;
-	c.refs = xmalloc((UP_BIG + 1) * sizeof(*c.refs));
+	c.refs = tap_xmalloc((UP_BIG + 1) * sizeof(*c.refs));
 	ok = up_decode(&m, &root, &c);
 	TAP_OK(ok && c.steps == nblocks, "upcoming %s: decodes again, "
 	    "looking at upcoming() at each of %zu steps", what, c.steps);
@@ -2488,7 +2476,7 @@ test_upcoming(void)
 		{ 1024 * BS + 1, 2, "1025 blocks" },
 	};
 	size_t maxlen = 1024 * BS + 1, tlen = 3 * MIB;
-	uint8_t *data = xmalloc(maxlen), *text = xmalloc(tlen);
+	uint8_t *data = tap_xmalloc(maxlen), *text = tap_xmalloc(tlen);
 	struct chk_decoder *d;
 	struct chk_ref refs[2];
 	struct chk_shape s;
@@ -2536,7 +2524,7 @@ static void
 build_depth3(struct bmap *m, struct chk_ref *data, struct chk_ref l1[2],
     struct chk_ref *l2a, struct chk_root *root)
 {
-	uint8_t *plain = xmalloc(BS), *index = xmalloc(BS);
+	uint8_t *plain = tap_xmalloc(BS), *index = tap_xmalloc(BS);
 	struct chk_ref zero, l1_last, l2[2];
 
 	for (size_t i = 0; i < CHK_FANOUT; i++) {
@@ -2594,10 +2582,10 @@ feed_and_read(struct chk_decoder *d, const struct bmap *m, uint8_t *buf)
 static void
 test_upcoming_depth3(void)
 {
-	struct chk_ref *data = xmalloc(CHK_FANOUT * sizeof(*data));
-	struct chk_ref *refs = xmalloc((UP_BIG + 1) * sizeof(*refs));
+	struct chk_ref *data = tap_xmalloc(CHK_FANOUT * sizeof(*data));
+	struct chk_ref *refs = tap_xmalloc((UP_BIG + 1) * sizeof(*refs));
 	struct chk_ref l1[2], path[3];
-	uint8_t *buf = xmalloc(BS);
+	uint8_t *buf = tap_xmalloc(BS);
 	bool path_ok = true, data_ok = true, next_ok;
 	struct chk_root root;
 	struct chk_decoder *d;

@@ -22,24 +22,12 @@
 
 static char key[URI_MAX_LEN];
 
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL) {
-		printf("Bail out! out of memory\n");
-		exit(1);
-	}
-	return p;
-}
-
 /* s with every "$K" replaced by the key. */
 static char *
 with_key(const char *s)
 {
 	size_t n = 0, klen = strlen(key);
-	char *out = xmalloc(strlen(s) * (klen + 1) + 1);
+	char *out = tap_xmalloc(strlen(s) * (klen + 1) + 1);
 
 	for (; *s; s++) {
 		if (s[0] == '$' && s[1] == 'K') {
@@ -57,7 +45,7 @@ with_key(const char *s)
 static int
 filter(const char *in, size_t len, char **out, size_t *out_len)
 {
-	char *copy = xmalloc(len);
+	char *copy = tap_xmalloc(len);
 	int rc;
 
 	memcpy(copy, in, len);
@@ -319,7 +307,7 @@ run_case(const struct html_case *c)
 	int rc;
 
 	if (c->len != 0) {	/* binary: NULs inside, no key */
-		in = xmalloc(c->len);
+		in = tap_xmalloc(c->len);
 		memcpy(in, c->in, c->len);
 		len = c->len;
 	} else {
@@ -332,7 +320,7 @@ run_case(const struct html_case *c)
 	} else {
 		char *head = with_key(c->head), *body = with_key(c->body);
 
-		want = xmalloc(strlen(FRAME_HEAD) + strlen(head) +
+		want = tap_xmalloc(strlen(FRAME_HEAD) + strlen(head) +
 		    strlen(body) + 64);
 		sprintf(want, FRAME_HEAD "%s</head><body>%s</body></html>",
 		    head, body);
@@ -356,7 +344,7 @@ static char *
 repeat(const char *s, size_t n, const char *tail, size_t *len)
 {
 	size_t k = strlen(s), t = strlen(tail);
-	char *p = xmalloc(n * k + t + 1);
+	char *p = tap_xmalloc(n * k + t + 1);
 
 	for (size_t i = 0; i < n; i++)
 		memcpy(p + i * k, s, k);
@@ -390,7 +378,7 @@ static void
 test_bounds(void)
 {
 	size_t len = HTML_FILTER_MAX_INPUT + 1, n;
-	char *in = xmalloc(len), *out = NULL;
+	char *in = tap_xmalloc(len), *out = NULL;
 	int rc;
 
 	memset(in, 'a', len);

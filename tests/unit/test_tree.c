@@ -28,18 +28,6 @@
 
 static char test_root[] = "/tmp/umbra-test-tree-XXXXXX";
 
-static void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL) {
-		printf("Bail out! out of memory\n");
-		exit(1);
-	}
-	return p;
-}
-
 static uint64_t
 rng_next(uint64_t *s)
 {
@@ -93,7 +81,7 @@ doc_free(struct doc *d)
 static int
 doc_make(struct doc *d, size_t len, uint64_t seed)
 {
-	uint8_t *data = xmalloc(len);
+	uint8_t *data = tap_xmalloc(len);
 	struct chk_encoder *enc;
 	uint64_t s = seed, v = 0;
 	size_t off = 0, piece;
@@ -163,7 +151,7 @@ doc_wants(const struct doc *d, uint8_t (*keys)[CHK_KEY_SIZE],
 	struct chk_decoder *dec;
 	struct chk_ref want;
 	const uint8_t *c;
-	uint8_t *buf = xmalloc(BS);
+	uint8_t *buf = tap_xmalloc(BS);
 	size_t n = 0, got;
 	bool ok = chk_decoder_new(&dec, &d->root) == 0;
 
@@ -264,8 +252,8 @@ static bool
 parents_first(const struct doc *d, uint8_t (*keys)[CHK_KEY_SIZE],
     const bool *is_index, size_t n)
 {
-	uint8_t *plain = xmalloc(BS);
-	struct chk_ref *kids = xmalloc(CHK_FANOUT * sizeof(*kids));
+	uint8_t *plain = tap_xmalloc(BS);
+	struct chk_ref *kids = tap_xmalloc(CHK_FANOUT * sizeof(*kids));
 	size_t nk, last, at;
 	bool ok = true;
 
@@ -292,9 +280,9 @@ static void
 check_doc(struct store *st, size_t len, uint64_t seed, int depth,
     const char *what)
 {
-	uint8_t (*keys)[CHK_KEY_SIZE] = xmalloc(KEYS_MAX * sizeof(*keys));
-	uint8_t (*wants)[CHK_KEY_SIZE] = xmalloc(KEYS_MAX * sizeof(*wants));
-	bool *is_index = xmalloc(KEYS_MAX * sizeof(*is_index));
+	uint8_t (*keys)[CHK_KEY_SIZE] = tap_xmalloc(KEYS_MAX * sizeof(*keys));
+	uint8_t (*wants)[CHK_KEY_SIZE] = tap_xmalloc(KEYS_MAX * sizeof(*wants));
+	bool *is_index = tap_xmalloc(KEYS_MAX * sizeof(*is_index));
 	struct tree_iter *it;
 	struct doc d;
 	size_t n = 0, nw = 0;
@@ -341,8 +329,8 @@ out:
 static bool
 nth_want(const struct doc *d, size_t nth, uint8_t key[CHK_KEY_SIZE])
 {
-	uint8_t (*wants)[CHK_KEY_SIZE] = xmalloc(KEYS_MAX * sizeof(*wants));
-	bool *is_index = xmalloc(KEYS_MAX * sizeof(*is_index));
+	uint8_t (*wants)[CHK_KEY_SIZE] = tap_xmalloc(KEYS_MAX * sizeof(*wants));
+	bool *is_index = tap_xmalloc(KEYS_MAX * sizeof(*is_index));
 	size_t n = doc_wants(d, wants, is_index, KEYS_MAX);
 	bool ok = nth < n;
 
@@ -360,7 +348,7 @@ static void
 check_missing(struct store *st, size_t len, uint64_t seed, size_t skip_nth,
     size_t want_keys, int want_rc, const char *what)
 {
-	uint8_t (*keys)[CHK_KEY_SIZE] = xmalloc(KEYS_MAX * sizeof(*keys));
+	uint8_t (*keys)[CHK_KEY_SIZE] = tap_xmalloc(KEYS_MAX * sizeof(*keys));
 	uint8_t skip[CHK_KEY_SIZE], k[CHK_KEY_SIZE];
 	struct tree_iter *it;
 	struct doc d;
@@ -444,7 +432,7 @@ test_missing(struct store *st)
 static void
 test_bad_root(struct store *st)
 {
-	uint8_t (*keys)[CHK_KEY_SIZE] = xmalloc(KEYS_MAX * sizeof(*keys));
+	uint8_t (*keys)[CHK_KEY_SIZE] = tap_xmalloc(KEYS_MAX * sizeof(*keys));
 	static const struct { uint64_t len; int depth; } bad[] = {
 		{ 1000, 1 }, { 0, 1 }, { 2 * BS + 100, 0 }, { 2 * BS + 100, 2 },
 		{ 599 * (uint64_t)BS + 7, 1 }, { 599 * (uint64_t)BS + 7, 3 },
@@ -505,7 +493,7 @@ out:
 static void
 test_corrupt(struct store *st)
 {
-	uint8_t (*keys)[CHK_KEY_SIZE] = xmalloc(KEYS_MAX * sizeof(*keys));
+	uint8_t (*keys)[CHK_KEY_SIZE] = tap_xmalloc(KEYS_MAX * sizeof(*keys));
 	uint8_t idx[CHK_KEY_SIZE], k[CHK_KEY_SIZE];
 	struct store_block b;
 	struct tree_iter *it;
