@@ -54,7 +54,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/umbra-bench.XXXXXX") || exit 1
 NODE_PID=""
 SAMPLER_PID=""
 TESTNET_PID=""
-TESTNET_NODE_PIDS=()		# the testnet's children, for wait_gone only
+TESTNET_NODE_PIDS=()		# the testnet's children, for wait_others_gone
 N11_PID=""
 RELAY_PID=""
 LEAF_PIDS=()
@@ -79,28 +79,13 @@ stop_pids() {
 	[ -z "$STOP_BAD" ]
 }
 
-# wait_gone PID...: waits (5 s at most) for processes that are not our
-# children, the testnet's nodes, to be gone. It never signals them: the
-# testnet stops them, or their PR_SET_PDEATHSIG does if it was killed.
-wait_gone() {
-	local p left
-	for _ in $(seq 50); do
-		left=""
-		for p in "$@"; do
-			grep -qs "$TMP" "/proc/$p/cmdline" && left=1
-		done
-		[ -z "$left" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 cleanup() {
 	stop_pid "$SAMPLER_PID"
 	stop_pid "$NODE_PID"
 	stop_pids "$N11_PID" "$RELAY_PID" ${LEAF_PIDS[@]+"${LEAF_PIDS[@]}"}
 	stop_pid "$TESTNET_PID"
-	wait_gone ${TESTNET_NODE_PIDS[@]+"${TESTNET_NODE_PIDS[@]}"}
+	wait_others_gone 5 ${TESTNET_NODE_PIDS[@]+"${TESTNET_NODE_PIDS[@]}"}
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -822,7 +807,7 @@ fi
 stop_pid "$TESTNET_PID"
 rc=$?
 TESTNET_PID=""
-wait_gone "${TESTNET_NODE_PIDS[@]}"
+wait_others_gone 5 "${TESTNET_NODE_PIDS[@]}"
 TESTNET_NODE_PIDS=()
 if [ $rc -ne 0 ] || [ -s "$TMP/tn.err" ]; then
 	cat "$TMP/tn.err" >&2

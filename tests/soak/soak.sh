@@ -136,27 +136,12 @@ stop_loops() {
 	LOOP_PIDS=()
 }
 
-# wait_gone PID...: waits (15 s at most) for the testnet's nodes, not our
-# children, to be gone. It never signals them: the testnet stops them, or
-# their PR_SET_PDEATHSIG does if it was killed.
-wait_gone() {
-	local p left
-	for _ in $(seq 150); do
-		left=""
-		for p in "$@"; do
-			grep -qs "$TMP" "/proc/$p/cmdline" && left=1
-		done
-		[ -z "$left" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 cleanup() {
 	trap '' INT TERM HUP
 	stop_loops
 	stop_pid "$TESTNET_PID"
-	wait_gone ${NPID[@]+"${NPID[@]}"}
+	wait_others_gone 15 ${NPID[@]+"${NPID[@]}"}
 	if [ -n "${SOAK_KEEP:-}" ] && [ "${SOAK_KEEP}" != 0 ] &&
 	    [ "$REPORTED" = 1 ]; then
 		keep
@@ -843,7 +828,7 @@ for _ in $(seq 300); do
 done
 [ "$STOP_RC" = 255 ] && { stop_pid "$TESTNET_PID"; STOP_RC=99; }
 TESTNET_PID=""
-wait_gone "${NPID[@]}"
+wait_others_gone 15 "${NPID[@]}"
 
 # ---- the report ----
 
