@@ -163,6 +163,17 @@ fetch_on_block(void *arg, int status, const uint8_t *block)
 	}
 }
 
+/* A document larger than half the store would push the whole cache out
+ * (LOCAL shares CACHE's LRU): not kept. data_len bounds its length. */
+static bool
+fetch_keep_worth(struct node *node, const struct chk_root *root)
+{
+	struct store_stats s;
+
+	return store_get_stats(node->store, &s) == 0 &&
+	    root->data_len <= s.bytes_max / 2;
+}
+
 int
 fetch_open(struct fetch **out, struct node *node, const struct chk_root *root,
     unsigned hops, bool keep, fetch_wake_fn wake, void *arg)
@@ -175,7 +186,7 @@ fetch_open(struct fetch **out, struct node *node, const struct chk_root *root,
 	f->node = node;
 	f->root = *root;
 	f->hops = hops;
-	f->keep = keep;
+	f->keep = keep && fetch_keep_worth(node, root);
 	f->wake = wake;
 	f->arg = arg;
 	if (chk_decoder_new(&f->dec, root) != 0) {
@@ -236,17 +247,6 @@ fetch_next(struct fetch *f, const struct chk_ref *ref)
 	return 0;
 }
 
-/* A document larger than half the store would push the whole cache out
- * (LOCAL shares CACHE's LRU): not kept. data_len bounds its length. */
-static bool
-fetch_keep_worth(const struct fetch *f)
-{
-	struct store_stats s;
-
-	return store_get_stats(f->node->store, &s) == 0 &&
-	    f->root.data_len <= s.bytes_max / 2;
-}
-
 int
 fetch_read_type(struct fetch *f)
 {
@@ -256,8 +256,6 @@ fetch_read_type(struct fetch *f)
 
 	if (f->status != 200)
 		return -1;
-	if (f->keep && !fetch_keep_worth(f))
-		f->keep = false;
 	while (f->root.typed && chk_decoder_type(f->dec) == NULL) {
 		/* A read of 0 bytes reads the record and nothing more. */
 		if ((rc = chk_decoder_read(f->dec, NULL, 0, &got)) != 0) {

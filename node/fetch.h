@@ -26,7 +26,7 @@
  * that the browser's next read of the document (a reload, a seek, the
  * page after node/prefetch.h's progress page) is served from the store.
  * A document larger than half the store is not kept (it would push out
- * the whole cache; decided at fetch_read_type(), after its root).
+ * the whole cache; decided at open, by the length the URI gives).
  * Without keep nothing is kept: the origin caches nothing it fetches
  * (docs/onion.md).
  *
@@ -66,8 +66,8 @@ int fetch_status(const struct fetch *f);
  * byte. 0 once done (at once for an untyped one), FETCH_AGAIN (wait for
  * wake), or -1 (failed: logged). */
 int fetch_read_type(struct fetch *f) __attribute__((warn_unused_result));
-/* After fetch_read_type(): whether what comes is kept (keep was asked,
- * and the document is not too large for it). */
+/* Whether what comes is kept (keep was asked, and the document is not
+ * too large for it). */
 bool fetch_keeps(const struct fetch *f);
 /* After fetch_read_type(): the stored media type, or NULL if none. */
 const char *fetch_type(const struct fetch *f);
