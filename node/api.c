@@ -477,6 +477,19 @@ api_get_respond(struct api_req *req)
 	return api_queue(req->conn, rr == PARAMS_RANGE_ONE ? 206 : 200, r);
 }
 
+const char *
+api_get_failed(struct node *node, int st, unsigned *status)
+{
+	*status = st == 404 || st == 422 || st == 503 ? (unsigned)st : 500;
+	if (st == 404)
+		node->count.gets_not_found++;
+	return st == 422 ? "the URI's decryption key does not match the "
+	    "content" : st == 404 ? "content not found (not in this node's "
+	    "store, and the network did not find it)" : st == 503 ? "the "
+	    "node is too busy to look for it now; try again" :
+	    "cannot read the store";
+}
+
 /* Answers once the root block is in (and a typed document's record): the
  * status, or the document. */
 static enum MHD_Result
@@ -484,6 +497,8 @@ api_get_answer(struct api_req *req)
 {
 	struct node *node = req->api->node;
 	int st = fetch_status(req->fetch);
+	const char *why;
+	unsigned status;
 
 	if (req->job != NULL)
 		return gateway_filter_step(req);
@@ -493,15 +508,8 @@ api_get_answer(struct api_req *req)
 		return MHD_YES;
 	}
 	if (st != 200) {
-		if (st == 404)
-			node->count.gets_not_found++;
-		return st == 422 ? api_reply_error(req->conn, 422, "the URI's "
-		    "decryption key does not match the content") : st == 404 ?
-		    api_reply_error(req->conn, 404, "content not found (not "
-		    "in this node's store, and the network did not find it)") :
-		    st == 503 ? api_reply_error(req->conn, 503, "the node is "
-		    "too busy to look for it now; try again") :
-		    api_reply_error(req->conn, 500, "cannot read the store");
+		why = api_get_failed(node, st, &status);
+		return api_reply_error(req->conn, status, why);
 	}
 	if ((st = fetch_read_type(req->fetch)) == FETCH_AGAIN) {
 		api_req_suspend(req);

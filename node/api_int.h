@@ -125,6 +125,9 @@ bool api_host_ok(const struct api *a, const char *host);
 /* Parks req's connection until api_req_wake(req). */
 void api_req_suspend(struct api_req *req);
 void api_req_wake(void *arg);
+/* A get that failed with fetch status st (node/fetch.h): counts it,
+ * sets the HTTP status to answer, and returns the reason. */
+const char *api_get_failed(struct node *node, int st, unsigned *status);
 /* An upload's body has all come: finishes the put and answers. */
 enum MHD_Result api_put_end(struct api_req *req);
 

@@ -248,22 +248,19 @@ gateway_get_progress(struct api_req *req, struct MHD_Connection *conn, int hops)
 {
 	struct api *a = req->api;
 	struct prefetch_info in;
-	char href[64], *html;
+	char href[64], body[160], *html;
+	const char *why;
+	unsigned status;
 
 	prefetch_look(a->prefetch, &req->uri.root, (unsigned)hops, true, &in);
 	if (in.state == PREFETCH_FAILED) {
 		prefetch_forget(a->prefetch, &req->uri.root);
 		a->node->count.gets++;
-		if (in.status == 404)
-			a->node->count.gets_not_found++;
-		return api_reply_page(conn, (unsigned)in.status, "Not fetched",
-		    in.status == 404 ? "<p>The document was not found: not "
-		    "in this node's store, and the network did not give it "
-		    "(or not all of it).</p>" : in.status == 422 ? "<p>The "
-		    "key's decryption key does not match the content.</p>" :
-		    in.status == 503 ? "<p>The node is too busy to look for "
-		    "it now; try again.</p>" : "<p>The node cannot read its "
-		    "store.</p>");
+		why = api_get_failed(a->node, in.status, &status);
+		/* The reasons are ours: no markup, nothing from outside. */
+		snprintf(body, sizeof(body), "<p>It could not be fetched: %s."
+		    "</p>", why);
+		return api_reply_page(conn, status, "Not fetched", body);
 	}
 	if (in.state != PREFETCH_RUNNING)
 		return -1;
