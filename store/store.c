@@ -813,51 +813,32 @@ store_del_pending(struct store *st, const uint8_t key[STORE_KEY_SIZE])
 	return store_wtxn_end(st, &w, rc);
 }
 
-/* Copies the cursor's pending record out of LMDB memory and calls fn. */
+/* Calls visit with each record of dbi, in key order, in one read
+ * transaction, until it returns non-zero (which is then returned).
+ * MDB_NOTLS lets visit start write transactions on this thread while
+ * this read transaction is open. */
 static int
-store_pending_call(const MDB_val *k, const MDB_val *v,
-    int (*fn)(void *, const uint8_t *, const char *), void *arg)
-{
-	uint8_t key[STORE_KEY_SIZE];
-	char uri[STORE_PENDING_MAX + 1];
-
-	if (k->mv_size != STORE_KEY_SIZE || v->mv_size > STORE_PENDING_MAX)
-		return STORE_ECORRUPT;
-	memcpy(key, k->mv_data, STORE_KEY_SIZE);
-	memcpy(uri, v->mv_data, v->mv_size);
-	uri[v->mv_size] = '\0';
-	return fn(arg, key, uri);
-}
-
-int
-store_each_pending(struct store *st,
-    int (*fn)(void *arg, const uint8_t key[STORE_KEY_SIZE], const char *uri),
-    void *arg)
+store_walk(struct store *st, MDB_dbi dbi,
+    int (*visit)(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v),
+    void *ctx)
 {
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
-	MDB_val k, v;
 	MDB_cursor_op op = MDB_FIRST;
+	MDB_val k, v;
 	int rc;
 
-	if (st == NULL || fn == NULL)
-		return STORE_EINVAL;
-	/* MDB_NOTLS lets fn start write transactions on this thread while
-	 * this read transaction is open. */
 	rc = store_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn));
-	if (rc != 0)
-		goto fail;
-	rc = store_err(mdb_cursor_open(txn, st->pending, &cur));
-	if (rc != 0)
-		goto fail;
-	while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+	if (rc == 0)
+		rc = store_err(mdb_cursor_open(txn, dbi, &cur));
+	while (rc == 0) {
+		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
+			rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
+			break;
+		}
 		op = MDB_NEXT;
-		rc = store_pending_call(&k, &v, fn, arg);
-		if (rc != 0)
-			goto fail;
+		rc = visit(ctx, txn, &k, &v);
 	}
-	rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
-fail:
 	if (cur != NULL)
 		mdb_cursor_close(cur);
 	if (txn != NULL)
@@ -865,28 +846,70 @@ fail:
 	return rc;
 }
 
-/* One block of the meta cursor for store_each_block: its head from
- * "blocks", its tail from the meta record. */
+struct store_pending_walk {
+	int (*fn)(void *, const uint8_t *, const char *);
+	void *arg;
+};
+
+/* Copies a pending record out of LMDB memory and calls fn. */
 static int
-store_each_call(struct store *st, MDB_txn *txn, const MDB_val *k,
-    const MDB_val *v, uint8_t *buf,
-    int (*fn)(void *, const uint8_t *, const uint8_t *, enum store_kind),
+store_pending_visit(void *ctx, MDB_txn *txn, const MDB_val *k,
+    const MDB_val *v)
+{
+	struct store_pending_walk *pw = ctx;
+	uint8_t key[STORE_KEY_SIZE];
+	char uri[STORE_PENDING_MAX + 1];
+
+	(void)txn;
+	if (k->mv_size != STORE_KEY_SIZE || v->mv_size > STORE_PENDING_MAX)
+		return STORE_ECORRUPT;
+	memcpy(key, k->mv_data, STORE_KEY_SIZE);
+	memcpy(uri, v->mv_data, v->mv_size);
+	uri[v->mv_size] = '\0';
+	return pw->fn(pw->arg, key, uri);
+}
+
+int
+store_each_pending(struct store *st,
+    int (*fn)(void *arg, const uint8_t key[STORE_KEY_SIZE], const char *uri),
     void *arg)
 {
+	struct store_pending_walk pw = { fn, arg };
+
+	if (st == NULL || fn == NULL)
+		return STORE_EINVAL;
+	return store_walk(st, st->pending, store_pending_visit, &pw);
+}
+
+struct store_block_walk {
+	struct store *st;
+	uint8_t *buf;			/* STORE_BLOCK_SIZE */
+	int (*fn)(void *, const uint8_t *, const uint8_t *, enum store_kind);
+	void *arg;
+};
+
+/* One meta record for store_each_block: the block's head from
+ * "blocks", its tail from the record. */
+static int
+store_block_visit(void *ctx, MDB_txn *txn, const MDB_val *k,
+    const MDB_val *v)
+{
+	struct store_block_walk *bw = ctx;
 	struct store_meta m;
 	MDB_val hv;
 	int rc;
 
+	store_unmap_note(bw->st, 1);
 	if (k->mv_size != STORE_KEY_SIZE || store_meta_decode(v, &m) != 0)
 		return STORE_ECORRUPT;
-	rc = mdb_get(txn, st->blocks, (MDB_val *)k, &hv);
+	rc = mdb_get(txn, bw->st->blocks, (MDB_val *)k, &hv);
 	if (rc == MDB_NOTFOUND || (rc == 0 && hv.mv_size != STORE_HEAD_SIZE))
 		return STORE_ECORRUPT;
 	if (rc != 0)
 		return store_err(rc);
-	memcpy(buf, hv.mv_data, STORE_HEAD_SIZE);
-	memcpy(buf + STORE_HEAD_SIZE, m.tail, STORE_TAIL_SIZE);
-	return fn(arg, k->mv_data, buf, m.kind);
+	memcpy(bw->buf, hv.mv_data, STORE_HEAD_SIZE);
+	memcpy(bw->buf + STORE_HEAD_SIZE, m.tail, STORE_TAIL_SIZE);
+	return bw->fn(bw->arg, k->mv_data, bw->buf, m.kind);
 }
 
 int
@@ -894,34 +917,15 @@ store_each_block(struct store *st,
     int (*fn)(void *arg, const uint8_t key[STORE_KEY_SIZE],
     const uint8_t *data, enum store_kind kind), void *arg)
 {
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_cursor_op op = MDB_FIRST;
-	uint8_t *buf = NULL;
-	MDB_val k, v;
+	struct store_block_walk bw = { st, NULL, fn, arg };
 	int rc;
 
 	if (st == NULL || fn == NULL)
 		return STORE_EINVAL;
-	if ((buf = malloc(STORE_BLOCK_SIZE)) == NULL)
+	if ((bw.buf = malloc(STORE_BLOCK_SIZE)) == NULL)
 		return STORE_ENOMEM;
-	rc = store_err(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn));
-	if (rc == 0)
-		rc = store_err(mdb_cursor_open(txn, st->meta, &cur));
-	while (rc == 0) {
-		if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0) {
-			rc = rc == MDB_NOTFOUND ? 0 : store_err(rc);
-			break;
-		}
-		op = MDB_NEXT;
-		rc = store_each_call(st, txn, &k, &v, buf, fn, arg);
-		store_unmap_note(st, 1);
-	}
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	free(buf);
+	rc = store_walk(st, st->meta, store_block_visit, &bw);
+	free(bw.buf);
 	return rc;
 }
 
