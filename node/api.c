@@ -434,7 +434,6 @@ api_get_respond(struct api_req *req)
 {
 	const char *type = "application/octet-stream";
 	uint64_t len = fetch_length(req->fetch), first = 0, last = 0;
-	struct node *node = req->api->node;
 	bool show_inline = false;
 	enum page_filter filter;
 	enum params_range rr;
@@ -452,8 +451,7 @@ api_get_respond(struct api_req *req)
 	req->left = rr == PARAMS_RANGE_ONE ? last - first + 1 : len;
 	if (first > 0 && fetch_seek(req->fetch, first) != 0)
 		req->skip = first;
-	node->count.gets_found++;
-	node->count.get_bytes += req->left;
+	api_get_found(req, req->left);
 	r = MHD_create_response_from_callback(req->left, API_GET_BLOCK,
 	    api_get_reader, req, NULL);
 	if (r == NULL)
@@ -475,6 +473,16 @@ api_get_respond(struct api_req *req)
 	}
 	api_add_common_headers(r, API_CSP);
 	return api_queue(req->conn, rr == PARAMS_RANGE_ONE ? 206 : 200, r);
+}
+
+void
+api_get_found(struct api_req *req, uint64_t bytes)
+{
+	struct node *node = req->api->node;
+
+	node->count.gets_found++;
+	node->count.get_bytes += bytes;
+	node_note_request(node, false, 200, bytes, req->uri.root.ref.rkey);
 }
 
 const char *
@@ -622,11 +630,7 @@ static enum MHD_Result
 api_put_reply(struct api_req *req, const char *uri, bool pending)
 {
 	char body[URI_MAX_LEN * 2 + 256];
-	struct uri u;
 
-	if (uri_parse(&u, uri, strlen(uri)) == 0)
-		node_note_request(req->api->node, true, 200,
-		    u.root.data_len, u.root.ref.rkey);
 	if (!req->browser)
 		return api_reply_json(req->conn, 200, json_pack("{s:s,s:b}",
 		    "uri", uri, "pending", pending));

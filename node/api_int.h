@@ -125,6 +125,9 @@ bool api_host_ok(const struct api *a, const char *host);
 /* Parks req's connection until api_req_wake(req). */
 void api_req_suspend(struct api_req *req);
 void api_req_wake(void *arg);
+/* A get about to answer with the document (bytes of it): counts it and
+ * notes it for the status page. */
+void api_get_found(struct api_req *req, uint64_t bytes);
 /* A get that failed with fetch status st (node/fetch.h): counts it,
  * sets the HTTP status to answer, and returns the reason. */
 const char *api_get_failed(struct node *node, int st, unsigned *status);

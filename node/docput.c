@@ -230,6 +230,8 @@ put_promote_done(void *arg, int rc)
 	if (p->status == 200) {
 		p->node->count.puts++;
 		p->node->count.put_bytes += p->uri.root.data_len;
+		node_note_request(p->node, true, 200, p->uri.root.data_len,
+		    p->uri.root.ref.rkey);
 	} else {
 		p->node->count.puts_failed++;
 	}

@@ -174,10 +174,7 @@ gateway_filter_start(struct api_req *req, enum page_filter kind, uint64_t len)
 	j->want = (size_t)len;
 	req->api->filters++;
 	req->job = j;
-	req->api->node->count.gets_found++;
-	req->api->node->count.get_bytes += len;
-	node_note_request(req->api->node, false, 200, len,
-	    req->uri.root.ref.rkey);
+	api_get_found(req, len);
 	return gateway_filter_step(req);
 }
 

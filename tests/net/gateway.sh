@@ -159,6 +159,10 @@ code=$(get "$A/$up")
 [ "$code" = 200 ] && cmp -s "$TMP/b" "$TMP/up.html" &&
     [ "$(header Content-Type)" = "text/plain; charset=utf-8" ]
 ok $? "the uploaded file comes back with the type given in the form"
+get "$A/" -b "$CJ" > /dev/null
+grep -q "<td>put</td><td><code>${up:4:11}</code></td>" "$TMP/b" &&
+    grep -q "<td>get</td><td><code>${up:4:11}</code></td>" "$TMP/b"
+ok $? "the owner's status page lists that put and that get among the recent requests"
 # The token with its last hex digit changed (never to itself).
 [ "${CSRF: -1}" = 0 ] && WRONG=${CSRF%?}1 || WRONG=${CSRF%?}0
 code=$(get "$A/upload" -b "$CJ" -F "csrf=$WRONG" -F "file=@$TMP/up.html")
