@@ -476,6 +476,25 @@ link_peer_entry_size(uint8_t family)
 	return LINK_PUBLICKEYBYTES + 1 + (family == 4 ? 4 : 16) + 2;
 }
 
+/* Family 4 or 6, and an IPv4 address's 12 unused bytes zero: one
+ * encoding per address. */
+static bool
+link_netaddr_ok(const struct link_netaddr *a)
+{
+	return a->family == 6 || (a->family == 4 &&
+	    sodium_is_zero(a->addr + 4, sizeof(a->addr) - 4));
+}
+
+static uint8_t *
+put_netaddr(uint8_t *p, const struct link_netaddr *a)
+{
+	*p++ = a->family;
+	memcpy(p, a->addr, sizeof(a->addr));
+	p += sizeof(a->addr);
+	wire_put_u16(p, a->port);
+	return p + 2;
+}
+
 /* The encoded size of msg, or 0 if it has none. */
 static size_t
 link_msg_size(const struct link_msg *m, int *err)
@@ -492,7 +511,14 @@ link_msg_size(const struct link_msg *m, int *err)
 	case LINK_MSG_INSERT_OK:
 	case LINK_MSG_BUILT:
 	case LINK_MSG_BUILD_FAIL:
+	case LINK_MSG_PROBED:
+	case LINK_MSG_PROBE_FAIL:
 		return 8;
+	case LINK_MSG_SEEN:
+		return link_netaddr_ok(&m->seen) ? LINK_NETADDR_BYTES : 0;
+	case LINK_MSG_PROBE:
+		return link_netaddr_ok(&m->probe.addr) ?
+		    LINK_NONCE_BYTES + LINK_NETADDR_BYTES : 0;
 	case LINK_MSG_HELLO:
 		if (m->hello.npeers > LINK_HELLO_MAX_PEERS)
 			return 0;
@@ -604,6 +630,17 @@ link_msg_encode(const struct link_msg *m, uint8_t *out, size_t cap,
 		/* One member type, struct { id } (link.h): dnf stands for all. */
 		p = put_u64(p, m->dnf.id);
 		break;
+	case LINK_MSG_SEEN:
+		p = put_netaddr(p, &m->seen);
+		break;
+	case LINK_MSG_PROBE:
+		p = put_u64(p, m->probe.nonce);
+		p = put_netaddr(p, &m->probe.addr);
+		break;
+	case LINK_MSG_PROBED:
+	case LINK_MSG_PROBE_FAIL:
+		p = put_u64(p, m->probed.nonce);
+		break;
 	case LINK_MSG_RNF:
 		p = put_u64(p, m->rnf.id);
 		*p++ = m->rnf.htl;
@@ -661,6 +698,16 @@ link_read_peers(struct wire_reader *r, struct link_msg *m)
 		link_read_copy(r, a->addr, a->family == 4 ? 4 : 16);
 		a->port = wire_read_u16(r);
 	}
+}
+
+static void
+link_read_netaddr(struct wire_reader *r, struct link_netaddr *a)
+{
+	a->family = wire_read_u8(r);
+	link_read_copy(r, a->addr, sizeof(a->addr));
+	a->port = wire_read_u16(r);
+	if (!link_netaddr_ok(a))
+		r->bad = true;
 }
 
 static void
@@ -728,6 +775,17 @@ link_msg_decode(uint8_t type, const uint8_t *body, size_t len,
 	case LINK_MSG_RNF:
 		m->rnf.id = wire_read_u64(&r);
 		m->rnf.htl = wire_read_u8(&r);
+		break;
+	case LINK_MSG_SEEN:
+		link_read_netaddr(&r, &m->seen);
+		break;
+	case LINK_MSG_PROBE:
+		m->probe.nonce = wire_read_u64(&r);
+		link_read_netaddr(&r, &m->probe.addr);
+		break;
+	case LINK_MSG_PROBED:
+	case LINK_MSG_PROBE_FAIL:
+		m->probed.nonce = wire_read_u64(&r);
 		break;
 	case LINK_MSG_INSERT:
 		m->insert.id = wire_read_u64(&r);

@@ -91,6 +91,10 @@
 #define LINK_RKEY_BYTES 32
 #define LINK_HELLO_MAX_PEERS 32
 #define LINK_PEERS_MAX 255
+/* Addresses (docs/protocol.md, "Addresses"): family u8 | address 16 |
+ * port u16, IPv4 in the first 4 bytes of the 16. */
+#define LINK_NETADDR_BYTES 19
+#define LINK_NONCE_BYTES 8
 /* Onion paths (docs/onion.md). */
 #define LINK_PATH_ID_BYTES ONION_PATH_ID_BYTES			/* 8 */
 #define LINK_RELAYS_MAX 12	/* 1 + 12 x 155 = 1861: a class-1 frame */
@@ -241,6 +245,11 @@ enum link_msg_type {
 	LINK_MSG_PONG = 2,
 	LINK_MSG_HELLO = 3,
 	LINK_MSG_PEERS = 4,
+	/* Addresses (docs/protocol.md, "Addresses"). */
+	LINK_MSG_SEEN = 6,
+	LINK_MSG_PROBE = 7,
+	LINK_MSG_PROBED = 8,
+	LINK_MSG_PROBE_FAIL = 9,
 	LINK_MSG_REQUEST = 10,
 	LINK_MSG_DATA = 11,
 	LINK_MSG_DNF = 12,
@@ -266,6 +275,14 @@ struct link_peer_addr {
 	uint16_t port;
 };
 
+/* An address as the wire carries it: family 4 uses addr[0..3], the rest
+ * zero; port 0 means "not known" where a message allows it. */
+struct link_netaddr {
+	uint8_t family;		/* 4 or 6 */
+	uint8_t addr[16];
+	uint16_t port;
+};
+
 /* A message body; type selects the member of the same name. Integers are
  * host order here, big-endian on the wire. */
 struct link_msg {
@@ -282,6 +299,17 @@ struct link_msg {
 			uint8_t n;
 			struct link_peer_addr peers[LINK_PEERS_MAX];
 		} peers;
+		/* SEEN: the address the sender sees the receiver at (port 0:
+		 * the sender did not dial it, so saw no port it listens on). */
+		struct link_netaddr seen;
+		/* PROBE: "dial me back at addr and say nonce there";
+		 * PROBED (on that dial-back link) and PROBE_FAIL carry only
+		 * the nonce. */
+		struct {
+			uint64_t nonce;
+			struct link_netaddr addr;
+		} probe;
+		struct { uint64_t nonce; } probed, probe_fail;
 		struct {
 			uint64_t id;
 			uint8_t rkey[LINK_RKEY_BYTES];
@@ -319,7 +347,7 @@ struct link_msg {
  * Writes msg's body into out (cap bytes; LINK_MSG_MAX_BYTES always
  * suffice) and sets *len: LINK_ETYPE for an unknown type, LINK_EFORMAT for
  * a message that has no encoding (HELLO with over 32 peers, a family not 4
- * or 6, a NULL block, records or payload, RELAYS with n not 1..12 or a
+ * or 6 in PEERS, SEEN or PROBE, an IPv4 address with nonzero unused bytes, a NULL block, records or payload, RELAYS with n not 1..12 or a
  * descriptor onion_desc_encode() refuses), LINK_ESPACE if cap is too
  * small.
  */

@@ -30,6 +30,7 @@
 #include "node/paths.h"
 #include "node/peers.h"
 #include "node/relay.h"
+#include "node/reach.h"
 #include "node/relays.h"
 #include "node/session.h"
 #include "node/transit.h"
@@ -320,6 +321,16 @@ api_status_paths(struct node *node)
 	return arr;
 }
 
+static json_t *
+api_status_reachable(const struct reach *r)
+{
+	switch (reach_reachable(r)) {
+	case REACH_YES: return json_true();
+	case REACH_NO: return json_false();
+	default: return json_null();
+	}
+}
+
 static enum MHD_Result
 api_status(struct api *a, struct MHD_Connection *conn)
 {
@@ -333,11 +344,15 @@ api_status(struct api *a, struct MHD_Connection *conn)
 		return MHD_NO;
 	peers_each(node->peers, api_status_peer, peers);
 	return api_reply_json(conn, 200, json_pack(
-	    "{s:s,s:s,s:f,s:s,s:I,s:o,s:o,s:I,s:I,s:o,s:o,s:I,s:I,s:o,s:I}",
+	    "{s:s,s:s,s:f,s:s,s:s?,s:o,s:s?,s:I,s:o,s:o,s:I,s:I,s:o,s:o,s:I,"
+	    "s:I,s:o,s:I}",
 	    "version", PACKAGE_VERSION,
 	    "identity", node->id.name,
 	    "location", node->id.location,
 	    "listen", peers_listen_address(node->peers),
+	    "address", reach_address(node->reach),
+	    "reachable", api_status_reachable(node->reach),
+	    "reachability", reach_advice(node->reach),
 	    "uptime", (json_int_t)(util_now() - node->started),
 	    "peers", peers,
 	    "store", api_status_store(&s),

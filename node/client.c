@@ -704,6 +704,24 @@ client_json_str(json_t *obj, const char *key)
 	return v != NULL ? v : "?";
 }
 
+/* The address we announce and whether peers reach us there, with what
+ * to do about it when they do not. */
+static void
+client_status_address(json_t *doc)
+{
+	const char *addr = json_string_value(json_object_get(doc, "address"));
+	const char *advice = json_string_value(json_object_get(doc,
+	    "reachability"));
+	json_t *r = json_object_get(doc, "reachable");
+
+	printf("address    %s, %s\n", addr != NULL ? addr : "none announced",
+	    json_is_true(r) ? "reachable: peers dial us back there" :
+	    json_is_false(r) ? "not reachable: never offered as a relay" :
+	    "reachability not known yet");
+	if (advice != NULL)
+		printf("  %s\n", advice);
+}
+
 static void
 client_status_print(json_t *doc)
 {
@@ -723,6 +741,7 @@ client_status_print(json_t *doc)
 	    "location")));
 	printf("uptime     %lld s\n", (long long)json_integer_value(
 	    json_object_get(doc, "uptime")));
+	client_status_address(doc);
 	printf("peers      %zu\n", json_array_size(peers));
 	json_array_foreach(peers, i, p)
 		printf("  %s  location %.6f%s\n", client_json_str(p, "address"),

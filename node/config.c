@@ -96,6 +96,16 @@ config_set(struct node_config *cfg, const char *key, const char *value,
 	if (strcmp(key, "listen") == 0 || strcmp(key, "api") == 0)
 		return config_set_addr(key[0] == 'l' ? &cfg->listen : &cfg->api,
 		    key, value, from_file, why, whylen);
+	if (strcmp(key, "announce") == 0) {
+		char host[UTIL_HOST_MAX];
+		uint16_t port;
+
+		if (util_parse_ip_port(value, host, &port) != 0)
+			return config_fail(why, whylen, "--announce: expected a "
+			    "numeric IP address, [IPv6]:PORT or IPv4:PORT, got "
+			    "'%s'", value);
+		return config_set_string(&cfg->announce, value, from_file);
+	}
 	if (strcmp(key, "peer") == 0) {
 		if (cfg->npeers == CONFIG_MAX_PEERS)
 			return config_fail(why, whylen, "too many peers (%s)",
@@ -222,6 +232,7 @@ config_from_args(struct node_config *cfg, int argc, char **argv,
 	static const struct option opts[] = {
 		{ "datadir", required_argument, NULL, 'd' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "announce", required_argument, NULL, 'A' },
 		{ "api", required_argument, NULL, 'a' },
 		{ "peer", required_argument, NULL, 'p' },
 		{ "store-size", required_argument, NULL, 's' },
@@ -290,6 +301,7 @@ config_free(struct node_config *cfg)
 {
 	free(cfg->datadir);
 	free(cfg->listen);
+	free(cfg->announce);
 	free(cfg->api);
 	free(cfg->config_file);
 	for (size_t i = 0; i < cfg->npeers; i++)

@@ -3,8 +3,8 @@
  * config file.
  *
  * The file holds one "key = value" per line ('#' starts a comment); keys
- * are the long option names: datadir, listen, api, peer (repeatable),
- * store-size, max-peers, log-level. Command-line options win over the file; peers
+ * are the long option names: datadir, listen, announce, api, peer
+ * (repeatable), store-size, max-peers, log-level. Command-line options win over the file; peers
  * from both are kept. Every value is checked here, so the daemon starts
  * only with settings it can use.
  *
@@ -36,6 +36,7 @@ struct config_peer {
 struct node_config {
 	char *datadir;
 	char *listen;
+	char *announce;			/* HOST[:PORT], or NULL: learned */
 	char *api;
 	char *config_file;
 	uint64_t store_size;

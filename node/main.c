@@ -16,6 +16,7 @@ static const char main_usage[] =
     "An anonymous, content-addressed, peer-to-peer store.\n"
     "\n"
     "  umbra node    [--datadir DIR] [--listen HOST:PORT] [--api HOST:PORT]\n"
+    "                [--announce HOST[:PORT]]\n"
     "                [--peer HOST:PORT[#PUBKEY]]... [--store-size SIZE]\n"
     "                [--max-peers N] [--config FILE] [--log-level LEVEL]\n"
     "  umbra put     [--datadir DIR | --api HOST:PORT] FILE|-\n"
@@ -29,6 +30,7 @@ static const char main_usage[] =
 
 static const char node_usage[] =
     "usage: umbra node [--datadir DIR] [--listen HOST:PORT] [--api HOST:PORT]\n"
+    "                  [--announce HOST[:PORT]]\n"
     "                  [--peer HOST:PORT[#PUBKEY]]... [--store-size SIZE]\n"
     "                  [--max-peers N] [--config FILE] [--log-level LEVEL]\n"
     "Runs a node in the foreground until SIGINT or SIGTERM.\n"
@@ -37,9 +39,14 @@ static const char node_usage[] =
     "  --api HOST:PORT    HTTP API and gateway (default " CONFIG_DEFAULT_API
     "; port 0 picks one)\n"
     "  --listen HOST:PORT peer links (default " CONFIG_DEFAULT_LISTEN ")\n"
+    "  --announce HOST[:PORT]\n"
+    "                     the address peers reach us at, as relays announce\n"
+    "                     it (default: learned from what peers see, once one\n"
+    "                     has dialed us back there; a specific --listen host\n"
+    "                     is announced as it is)\n"
     "  --peer ADDR        a peer to link to, HOST:PORT[#PUBKEY] (repeatable)\n"
     "  --store-size SIZE  datastore limit, with K, M, G suffixes (default 1G)\n"
-    "  --max-peers N      peer links up at a time, 1-256 (default 32)\n"
+    "  --max-peers N      peer links up at a time, 1-192 (default 32)\n"
     "  --config FILE      'key = value' lines with the same names\n"
     "  --log-level LEVEL  debug, info, warn or error (default info)\n"
     "When ready it writes DIR/api (HOST:PORT), DIR/api.token (mode 0600)\n"

@@ -17,6 +17,7 @@
 #include "node/pathtab.h"
 #include "node/paths.h"
 #include "node/peers.h"
+#include "node/reach.h"
 #include "node/relay.h"
 #include "node/relays.h"
 #include "node/transit.h"
@@ -144,6 +145,25 @@ out:
 	return rc == 0 ? 0 : -1;
 }
 
+/* DIR/address, our --peer line: the address we announce, else the one
+ * we listen on. */
+static int
+node_write_address(struct node *node)
+{
+	char *path = util_path(node->cfg.datadir, "address");
+	const char *a = reach_address(node->reach);
+	char line[UTIL_HOST_MAX + 80];
+	int rc = -1;
+
+	if (path == NULL)
+		return -1;
+	snprintf(line, sizeof(line), "%s#%s\n", a != NULL ? a :
+	    peers_listen_address(node->peers), node->id.name);
+	rc = util_write_file(path, line, strlen(line), 0644);
+	free(path);
+	return rc;
+}
+
 /* Writes DIR/address (our --peer line), DIR/api.token, then DIR/api: a
  * client that finds DIR/api can count on the others being there. */
 static int
@@ -157,9 +177,7 @@ node_write_api_files(struct node *node, const char *token)
 
 	if (tok == NULL || api == NULL || addr == NULL)
 		goto out;
-	snprintf(line, sizeof(line), "%s#%s\n",
-	    peers_listen_address(node->peers), node->id.name);
-	if (util_write_file(addr, line, strlen(line), 0644) != 0)
+	if (node_write_address(node) != 0)
 		goto fail;
 	snprintf(line, sizeof(line), "%s\n", api_address(node->api));
 	if (util_write_file(tok, token, strlen(token), 0600) != 0 ||
@@ -217,6 +235,7 @@ node_peer_up(void *arg, struct peer *p)
 	struct node *node = arg;
 
 	relay_peer_up(node->relay, p);
+	reach_link_up(node->reach, peer_handle(p), util_now());
 	relays_peer_up(node->relays, p);
 	transit_peer_up(node->transit, p);
 	paths_peer_up(node->paths, p);
@@ -229,6 +248,7 @@ node_peer_down(void *arg, struct peer *p)
 	struct node *node = arg;
 
 	relay_peer_down(node->relay, p);
+	reach_link_down(node->reach, peer_handle(p), util_now());
 	relays_peer_down(node->relays, p);
 	transit_peer_down(node->transit, p);
 	paths_peer_down(node->paths, p);
@@ -279,12 +299,74 @@ node_peer_path(void *arg, struct peer *p, const struct link_msg *m)
 		transit_message(node->transit, path, kind, p, m);
 }
 
+static void
+node_peer_seen(void *arg, struct peer *p, const struct link_netaddr *a)
+{
+	reach_link_seen(((struct node *)arg)->reach, peer_handle(p), a,
+	    util_now());
+}
+
+static void
+node_peer_probed(void *arg, struct peer *p, uint64_t nonce, bool ok)
+{
+	reach_probed(((struct node *)arg)->reach, peer_handle(p), nonce, ok,
+	    util_now());
+}
+
+/* ---- our address, to the relays ---- */
+
+static int
+node_reach_probe(void *arg, uint32_t handle, uint64_t nonce,
+    const struct link_netaddr *a)
+{
+	struct node *node = arg;
+
+	return peers_ask_probe(peers_by_handle(node->peers, handle), nonce, a);
+}
+
+static void
+node_reach_changed(void *arg)
+{
+	struct node *node = arg;
+
+	relays_announce(node->relays, reach_address(node->reach));
+	if (node->api != NULL && node_write_address(node) != 0)
+		log_warn("cannot write %s/address: %s", node->cfg.datadir,
+		    strerror(errno));
+}
+
+static int
+node_start_reach(struct node *node)
+{
+	static const struct reach_callbacks cb = {
+		node_reach_probe, node_reach_changed,
+	};
+	struct reach_config rc = {
+		.listen = peers_listen_address(node->peers),
+		.announce = node->cfg.announce,
+	};
+	char why[256];
+
+	if (reach_new(&node->reach, &rc, &cb, node, why, sizeof(why)) != 0) {
+		log_err("%s", why);
+		return -1;
+	}
+	if (reach_start(node->reach, node->base) != 0) {
+		log_err("out of memory");
+		return -1;
+	}
+	relays_start(node->relays, node->peers);
+	relays_announce(node->relays, reach_address(node->reach));
+	return 0;
+}
+
 static int
 node_start_network(struct node *node)
 {
 	static const struct peers_callbacks cb = {
 		node_peer_up, node_peer_down, node_peer_message, node_peer_foaf,
-		node_peer_relays, node_peer_path,
+		node_peer_relays, node_peer_path, node_peer_seen,
+		node_peer_probed,
 	};
 	struct peers_config pc = {
 		.datadir = node->cfg.datadir,
@@ -310,8 +392,7 @@ node_start_network(struct node *node)
 		log_err("%s", why);
 		return -1;
 	}
-	relays_start(node->relays, node->peers);
-	return 0;
+	return node_start_reach(node);
 }
 
 static int
@@ -364,6 +445,7 @@ node_stop(struct node *node)
 	transit_free(node->transit);
 	relay_free(node->relay);
 	relays_free(node->relays);
+	reach_free(node->reach);
 	pathtab_free(node->pathtab);
 	store_close(node->store);
 	for (int i = 0; i < 2; i++)

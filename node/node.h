@@ -24,6 +24,7 @@ struct inserter;
 struct pathtab;
 struct paths;
 struct peers;
+struct reach;
 struct relay;
 struct relays;
 struct transit;
@@ -53,6 +54,7 @@ struct node {
 	struct peers *peers;
 	struct relay *relay;
 	struct relays *relays;		/* onion key, descriptors */
+	struct reach *reach;		/* our address, reachability */
 	struct pathtab *pathtab;	/* path ids on links */
 	struct paths *paths;		/* our own paths */
 	struct transit *transit;	/* paths we relay */

@@ -9,6 +9,7 @@
 #include "node/paths.h"
 #include "node/prefetch.h"
 #include "node/peers.h"
+#include "node/reach.h"
 #include "node/relay.h"
 #include "node/transit.h"
 #include "node/util.h"
@@ -89,8 +90,19 @@ page_peers(FILE *f, struct node *node)
 {
 	size_t n = peers_count(node->peers);
 
-	fprintf(f, "<h2>Peers</h2>\n<p>%zu connected; links on %s.</p>\n", n,
-	    peers_listen_address(node->peers));
+	const char *addr = reach_address(node->reach);
+	const char *advice = reach_advice(node->reach);
+	enum reach_state r = reach_reachable(node->reach);
+
+	fprintf(f, "<h2>Peers</h2>\n<p>%zu connected; links on %s; "
+	    "announced as %s, %s.</p>\n", n, peers_listen_address(node->peers),
+	    addr != NULL ? addr : "nothing",
+	    r == REACH_YES ? "reachable (a peer dialed us back)" :
+	    r == REACH_NO ? "not reachable: never offered as a relay" :
+	    "reachability not known yet");
+	/* The advice holds addresses and ASCII words only. */
+	if (advice != NULL)
+		fprintf(f, "<p>%s</p>\n", advice);
 	if (n == 0)
 		return;
 	fprintf(f, "<div class=w><table>\n<tr><th>address</th><th>location"

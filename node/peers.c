@@ -46,6 +46,9 @@
 #define PEERS_NEWCOMER_EVERY 5.0	/* s between slots made for newcomers */
 #define PEERS_PATH_LINKS_MAX 64	/* path links, beyond max_peers */
 #define PEERS_PATH_IDLE 60.0	/* s a path link lives with no path */
+#define PEERS_PROBES_MAX 8	/* dial-backs we make at a time */
+#define PEERS_PROBE_EVERY 5.0	/* s between PROBEs a link may ask of us */
+#define PEERS_PROBE_WAIT 15.0	/* s we wait for a dial-back we asked */
 #define PEERS_READ_CHUNK (256 * 1024)
 #define PEERS_READ_BUDGET (1024 * 1024)	/* per callback: fairness */
 #define PEERS_ACCEPT_BUDGET 64	/* accept() calls per callback */
@@ -71,6 +74,7 @@ enum peer_state {
 	PEER_WAIT_MSG3,		/* responder: msg2 sent */
 	PEER_UP,
 	PEER_LINGER,		/* responder with no room: PEERS sent */
+	PEER_PROBE,		/* a dial-back link: PROBED, then closed */
 };
 
 struct peer {
@@ -90,6 +94,16 @@ struct peer {
 	double path_idle;	/* when path_refs last fell to 0 */
 	bool pinned;
 	uint8_t pin[LINK_PUBLICKEYBYTES];
+	/* Dial-backs (docs/protocol.md, "Addresses"). A probe link is one
+	 * we dialed to say probe_nonce for the link probe_for, or one that
+	 * dialed us to say it; an up link that we asked to dial us back
+	 * has probe_nonce and probe_until set. */
+	bool probe;
+	bool probe_said;	/* our PROBED is out */
+	uint64_t probe_nonce;
+	uint32_t probe_for;
+	double probe_until;
+	double probe_asked;	/* its last PROBE to us */
 	struct event *rev, *wev, *timer;
 	struct evbuffer *in, *out;
 	struct link_hs hs;
@@ -143,6 +157,7 @@ struct peers {
 	bool running;		/* set up whole: peers_free saves DIR/peers */
 	bool freeing;
 	size_t queued;		/* bytes in every link's output */
+	unsigned nprobes;	/* dial-backs we are making */
 };
 
 static void peer_close(struct peer *p, enum log_level level,
@@ -532,6 +547,7 @@ peer_new(struct peers *ps, int fd, bool inbound)
 		return NULL;
 	}
 	p->started = p->last_recv = p->last_send = p->last_write = util_now();
+	p->probe_asked = p->started - PEERS_PROBE_EVERY;
 	p->next = ps->links;
 	if (ps->links != NULL)
 		ps->links->prev = p;
@@ -587,6 +603,11 @@ peer_backoff(struct peer *p)
 		known_backoff(k, util_now());
 }
 
+static void peers_probe_failed(struct peers *ps, uint32_t handle,
+    uint64_t nonce);
+static struct peer *peers_connect(struct peers *ps, const char *addr,
+    const uint8_t *pin, double now, const char **why);
+
 static void
 peer_close(struct peer *p, enum log_level level, const char *fmt, ...)
 {
@@ -615,10 +636,16 @@ peer_close(struct peer *p, enum log_level level, const char *fmt, ...)
 		log_info("link down: %s at %s: %s, %zu peers", p->name, p->addr,
 		    why, ps->nup);
 	else
-		log_msg(level, "link %s: %s", p->addr, why);
+		log_msg(p->probe ? LOG_DEBUG : level, "link %s: %s", p->addr,
+		    why);
+	if (p->probe && !p->inbound)
+		ps->nprobes--;
 	if (ps->freeing)
 		return;
-	peer_backoff(p);
+	if (p->probe && !p->inbound && !p->probe_said)
+		peers_probe_failed(ps, p->probe_for, p->probe_nonce);
+	if (!p->probe)
+		peer_backoff(p);
 	event_active(ps->reap_ev, EV_TIMEOUT, 1);
 	event_active(ps->dial_ev, EV_TIMEOUT, 1);
 	if (p->announced)
@@ -882,6 +909,21 @@ peer_send_peers(struct peer *p)
 	return peer_send_msg(p, &m);
 }
 
+/* SEEN: where we see p. The port only if we dialed it: the port an
+ * inbound link comes from is not one p listens on. */
+static int
+peer_send_seen(struct peer *p)
+{
+	struct link_msg m;
+
+	m.type = LINK_MSG_SEEN;
+	if ((m.seen.family = (uint8_t)peers_sa_ip(&p->remote,
+	    m.seen.addr)) == 0)
+		return 0;
+	m.seen.port = p->inbound ? 0 : peers_sa_port(&p->remote);
+	return peer_send_msg(p, &m);
+}
+
 static void
 peers_on_hello(evutil_socket_t fd, short what, void *arg)
 {
@@ -917,7 +959,8 @@ peer_set_up(struct peer *p)
 	log_info("link up: %s at %s (%s%s), %zu peers", p->name, p->addr,
 	    p->inbound ? "inbound" : "outbound", p->path_link ? ", for paths" :
 	    "", ps->nup);
-	if (peer_send_hello(p) != 0 || peer_send_peers(p) != 0)
+	if (peer_send_hello(p) != 0 || peer_send_peers(p) != 0 ||
+	    peer_send_seen(p) != 0)
 		return;
 	p->announced = true;
 	peer_arm(p, now);
@@ -1073,6 +1116,127 @@ peer_refuse(struct peer *p)
 	(void)peer_send_peers(p);
 }
 
+/* ---- dial-backs (docs/protocol.md, "Addresses") ---- */
+
+/* The up link to pk that we asked to dial us back, if its time is not
+ * up: a link from pk now is that dial-back, not a second link. */
+static struct peer *
+peers_probe_asker(struct peers *ps, const uint8_t *pk)
+{
+	double now = util_now();
+
+	for (struct peer *o = ps->links; o != NULL; o = o->next)
+		if (o->state == PEER_UP && !o->closing && o->probe_until > now &&
+		    memcmp(o->pk, pk, LINK_PUBLICKEYBYTES) == 0)
+			return o;
+	return NULL;
+}
+
+/* A probe link's handshake is done. Ours says the nonce and waits for
+ * the other end to close; theirs waits for it (peer_on_probed). Neither
+ * is a link up: no HELLO, no routing, no slot. */
+static int
+peer_probe_ready(struct peer *p)
+{
+	struct link_msg m;
+
+	p->probe = true;
+	p->state = PEER_PROBE;
+	if (p->inbound)
+		return 1;
+	m.type = LINK_MSG_PROBED;
+	m.probed.nonce = p->probe_nonce;
+	if (peer_send_msg(p, &m) == 0)
+		p->probe_said = true;
+	return p->closing ? -1 : 1;
+}
+
+/* PROBED on a link that dialed us: the dial-back we asked of its
+ * identity's up link, if the nonce is the one we gave it. */
+static void
+peer_on_probed(struct peer *p, const struct link_msg *m)
+{
+	struct peers *ps = p->ps;
+	struct peer *o = peers_probe_asker(ps, p->pk);
+
+	if (o != NULL && m->type == LINK_MSG_PROBED &&
+	    m->probed.nonce == o->probe_nonce) {
+		o->probe_until = 0;
+		peer_close(p, LOG_DEBUG, "dial-back done");
+		if (ps->cb.probed != NULL)
+			ps->cb.probed(ps->arg, o, m->probed.nonce, true);
+		return;
+	}
+	peer_close(p, LOG_INFO, "unexpected message %u on a dial-back",
+	    (unsigned)m->type);
+}
+
+/* A dial-back we made for handle did not get through: tell it. */
+static void
+peers_probe_failed(struct peers *ps, uint32_t handle, uint64_t nonce)
+{
+	struct link_msg m;
+
+	m.type = LINK_MSG_PROBE_FAIL;
+	m.probe_fail.nonce = nonce;
+	for (struct peer *o = ps->links; o != NULL; o = o->next)
+		if (o->handle == handle && o->state == PEER_UP && !o->closing) {
+			(void)peer_send_msg(o, &m);
+			return;
+		}
+}
+
+/*
+ * p asks us to dial it back at an address (PROBE). One TCP connection
+ * and a handshake pinned to p's identity, at most one per
+ * PEERS_PROBE_EVERY s per link and PEERS_PROBES_MAX at a time, so a peer
+ * cannot make us a scanner; never to a loopback address for a peer
+ * elsewhere (our own local services). Anything refused: PROBE_FAIL.
+ */
+static void
+peer_on_probe(struct peer *p, const struct link_msg *m)
+{
+	const struct link_netaddr *a = &m->probe.addr;
+	struct peers *ps = p->ps;
+	char addr[PEERS_ADDR_MAX];
+	const char *why = "refused";
+	double now = util_now();
+	struct peer *q = NULL;
+
+	if (now - p->probe_asked >= PEERS_PROBE_EVERY &&
+	    ps->nprobes < PEERS_PROBES_MAX && a->port != 0 &&
+	    !sodium_is_zero(a->addr, sizeof(a->addr)) &&
+	    (peer_is_local(p) || !peers_is_loopback(a->family, a->addr))) {
+		p->probe_asked = now;
+		peers_format_ip(a->family, a->addr, a->port, addr, sizeof(addr));
+		q = peers_connect(ps, addr, p->pk, now, &why);
+	}
+	if (q == NULL) {
+		log_debug("no dial-back for %s: %s", p->name, why);
+		peers_probe_failed(ps, p->handle, m->probe.nonce);
+		return;
+	}
+	q->probe = true;
+	q->probe_nonce = m->probe.nonce;
+	q->probe_for = p->handle;
+	ps->nprobes++;
+}
+
+int
+peers_ask_probe(struct peer *p, uint64_t nonce, const struct link_netaddr *a)
+{
+	struct link_msg m;
+
+	if (p == NULL || p->closing || p->state != PEER_UP)
+		return -1;
+	m.type = LINK_MSG_PROBE;
+	m.probe.nonce = nonce;
+	m.probe.addr = *a;
+	p->probe_nonce = nonce;
+	p->probe_until = util_now() + PEERS_PROBE_WAIT;
+	return peer_send_msg(p, &m);
+}
+
 /* The peer's identity is verified. Returns 1, or -1 if p is closing. */
 static int
 peer_hs_done(struct peer *p)
@@ -1092,6 +1256,8 @@ peer_hs_done(struct peer *p)
 		peer_close(p, LOG_DEBUG, "our own identity");
 		return -1;
 	}
+	if (p->probe || (p->inbound && peers_probe_asker(ps, p->pk) != NULL))
+		return peer_probe_ready(p);
 	if (peer_lost_duplicate(p))
 		return -1;
 	if (!p->path_link && ps->nup - ps->npath >= ps->max_peers) {
@@ -1249,6 +1415,10 @@ peer_dispatch(struct peer *p, const struct link_msg *m)
 		peer_linger_msg(p, m);
 		return;
 	}
+	if (p->state == PEER_PROBE) {
+		peer_on_probed(p, m);
+		return;
+	}
 	switch (m->type) {
 	case LINK_MSG_PING:
 		reply.type = LINK_MSG_PONG;
@@ -1263,6 +1433,20 @@ peer_dispatch(struct peer *p, const struct link_msg *m)
 	case LINK_MSG_PEERS:
 		peer_on_peers(p, m);
 		break;
+	case LINK_MSG_SEEN:
+		if (p->ps->cb.seen != NULL)
+			p->ps->cb.seen(p->ps->arg, p, &m->seen);
+		break;
+	case LINK_MSG_PROBE:
+		peer_on_probe(p, m);
+		break;
+	case LINK_MSG_PROBE_FAIL:
+		if (p->ps->cb.probed != NULL)
+			p->ps->cb.probed(p->ps->arg, p, m->probe_fail.nonce,
+			    false);
+		break;
+	case LINK_MSG_PROBED:
+		break;	/* only on a dial-back link; a late one is harmless */
 	case LINK_MSG_REQUEST: case LINK_MSG_DATA: case LINK_MSG_DNF:
 	case LINK_MSG_RNF: case LINK_MSG_LOOP: case LINK_MSG_ACCEPTED:
 	case LINK_MSG_INSERT: case LINK_MSG_INSERT_OK:
@@ -1344,6 +1528,7 @@ peer_take_input(struct peer *p)
 			rc = peer_read_msg3(p);
 			break;
 		case PEER_UP:
+		case PEER_PROBE:
 			rc = peer_read_frame(p);
 			break;
 		default:
@@ -1551,7 +1736,8 @@ peer_on_timer(evutil_socket_t fd, short what, void *arg)
 		}
 	} else if (now >= p->started + PEERS_HS_TIMEOUT) {
 		peer_close(p, LOG_INFO, "%s timed out",
-		    p->state == PEER_CONNECTING ? "connect" : "handshake");
+		    p->state == PEER_CONNECTING ? "connect" :
+		    p->state == PEER_PROBE ? "dial-back" : "handshake");
 		return;
 	}
 	peer_arm(p, now);
@@ -1566,7 +1752,7 @@ peers_count_state(const struct peers *ps, bool inbound,
 	size_t n = 0;
 
 	for (const struct peer *p = ps->links; p != NULL; p = p->next)
-		if (!p->closing && p->inbound == inbound &&
+		if (!p->closing && !p->probe && p->inbound == inbound &&
 		    (p->state == a || p->state == b))
 			n++;
 	return n;
@@ -2200,6 +2386,15 @@ peer_foaf(const struct peer *p, double *locs, size_t max)
 /* ---- path links ---- */
 
 struct peer *
+peers_by_handle(struct peers *ps, uint32_t handle)
+{
+	for (struct peer *p = ps->links; p != NULL; p = p->next)
+		if (p->handle == handle && p->state == PEER_UP && !p->closing)
+			return p;
+	return NULL;
+}
+
+struct peer *
 peers_find(struct peers *ps, const uint8_t pk[LINK_PUBLICKEYBYTES])
 {
 	for (struct peer *p = ps->links; p != NULL; p = p->next)
@@ -2255,7 +2450,8 @@ peers_dialing(const struct peers *ps, const uint8_t pk[LINK_PUBLICKEYBYTES],
 
 	peers_format_ip(family, ip, port, addr, sizeof(addr));
 	for (const struct peer *p = ps->links; p != NULL; p = p->next)
-		if (!p->closing && !p->inbound && p->state != PEER_UP &&
+		if (!p->closing && !p->inbound && !p->probe &&
+		    p->state != PEER_UP &&
 		    ((p->pinned && memcmp(p->pin, pk, sizeof(p->pin)) == 0) ||
 		    strcmp(p->dialed, addr) == 0))
 			return true;

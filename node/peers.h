@@ -14,8 +14,19 @@
  *     that delivers nothing for PEERS_DEAD_AFTER s is closed.
  *
  * A link is "up" once the handshake has verified the peer's identity. Then
- * the layer sends HELLO (our listen port and our peers' public keys, FOAF)
- * and PEERS (addresses we know), and answers PING itself. Messages of the
+ * the layer sends HELLO (our listen port and our peers' public keys, FOAF),
+ * PEERS (addresses we know) and SEEN (where we see the peer), and answers
+ * PING itself.
+ *
+ * Dial-backs (docs/protocol.md, "Addresses"): peers_ask_probe() asks a
+ * link's peer to dial us back at an address; it opens a *probe link*
+ * there, pinned to our identity, and says the nonce (PROBED); we take a
+ * link from that identity while its dial-back is awaited as the probe,
+ * not as a second link, and call cb->probed(ok). A PROBE from a peer is
+ * served the same way (one per PEERS_PROBE_EVERY s per link, at most
+ * PEERS_PROBES_MAX at a time), and PROBE_FAIL goes back when the dial
+ * did not get through. Probe links never come up: no HELLO, no routing,
+ * no slot. Messages of the
  * routing types (REQUEST .. INSERT_OK) go to cb->message, RELAYS to
  * cb->relays, the path types (BUILD .. CELL_LARGE) to cb->path; HELLO
  * updates the peer's FOAF list and calls cb->foaf.
@@ -91,6 +102,11 @@ struct peers_callbacks {
 	 * it valid during the call only. NULL: such messages close the
 	 * link. */
 	void (*path)(void *arg, struct peer *p, const struct link_msg *m);
+	/* The peer's SEEN: where it sees us. Optional. */
+	void (*seen)(void *arg, struct peer *p, const struct link_netaddr *a);
+	/* The dial-back asked of p with nonce got through (ok), or p says
+	 * it could not dial (PROBE_FAIL). Optional. */
+	void (*probed)(void *arg, struct peer *p, uint64_t nonce, bool ok);
 };
 
 struct peers_config {
@@ -126,6 +142,14 @@ size_t peer_queued(const struct peer *p);
 /* Closes p's link (soon, from the loop: safe inside a callback), logging
  * why. The address is dialed again later only after back-off. */
 void peers_drop(struct peer *p, const char *why);
+
+/* Asks p to dial us back at a, saying nonce there (PROBE). A link from
+ * p's identity within PEERS_PROBE_WAIT s is taken as that dial-back.
+ * Returns 0, or -1 if p is not up or closes. */
+int peers_ask_probe(struct peer *p, uint64_t nonce,
+    const struct link_netaddr *a);
+/* The link up with this handle, or NULL. */
+struct peer *peers_by_handle(struct peers *ps, uint32_t handle);
 
 /* The link up to the node with this identity, or NULL. */
 struct peer *peers_find(struct peers *ps,

@@ -520,9 +520,6 @@ relays_start(struct relays *r, struct peers *ps)
 	struct timeval tv = { ONION_KEY_LIFETIME, 0 };
 
 	r->peers = ps;
-	if (relays_set_address(r, peers_listen_address(ps), relays_wall()) != 0)
-		log_info("no relay descriptor announced: listening on %s",
-		    peers_listen_address(ps));
 	if (r->base == NULL)
 		return;
 	r->rotate_ev = event_new(r->base, -1, EV_PERSIST, relays_on_rotate, r);
@@ -533,6 +530,21 @@ relays_start(struct relays *r, struct peers *ps)
 	}
 	event_add(r->rotate_ev, &tv);
 	relays_arm_gossip(r);
+}
+
+void
+relays_announce(struct relays *r, const char *hostport)
+{
+	if (relays_set_address(r, hostport != NULL ? hostport : "",
+	    relays_wall()) < 0)
+		log_warn("cannot sign our relay descriptor");
+	if (hostport == NULL)
+		log_info("no relay descriptor announced: no address peers can "
+		    "reach us at");
+	else if (relays_own(r) != NULL)
+		log_info("relay descriptor announced at %s", hostport);
+	if (r->peers != NULL)
+		peers_each(r->peers, relays_send_each, r);
 }
 
 void

@@ -9,8 +9,8 @@
  *     BUILDs (relays_open_build) and remembers them, against replays. Secrets live
  *     only in memory: never on disk, never in a log line or the API;
  *   - its own descriptor (identity, onion key, not_after = wall clock +
- *     RELAYS_DESC_LIFETIME, listen address), signed with the identity;
- *     none when the node listens on an unspecified address (0.0.0.0, ::);
+ *     RELAYS_DESC_LIFETIME, the address node/reach.h confirmed or was
+ *     given), signed with the identity; none while there is no address;
  *   - a cache of other nodes' verified, unexpired descriptors, at most
  *     RELAYS_CACHE_MAX, keyed by identity: a later not_after replaces an
  *     entry, the soonest to expire goes out when full, ours never enters;
@@ -78,7 +78,7 @@ void relays_free(struct relays *r);
 /* ---- the core ---- */
 
 /* Sets the address our descriptor announces, HOST:PORT with a numeric
- * host (peers_listen_address()), and signs it with not_after = now +
+ * host (reach_address()), and signs it with not_after = now +
  * RELAYS_DESC_LIFETIME. An unspecified or unparsable host: no descriptor
  * (returns 1). 0 on success, -1 on a signing failure. */
 int relays_set_address(struct relays *r, const char *hostport, uint64_t now);
@@ -136,8 +136,11 @@ void relays_forget(struct relays *r, uint32_t handle);
 
 /* ---- the glue ---- */
 
-/* After peers_new(): takes our address from ps and starts the timers. */
+/* After peers_new(): starts the timers; RELAYS go over ps's links. */
 void relays_start(struct relays *r, struct peers *ps);
+/* Announces hostport (NULL: none, we are not reachable) in a newly
+ * signed descriptor, and sends RELAYS on every link at once. */
+void relays_announce(struct relays *r, const char *hostport);
 void relays_peer_up(struct relays *r, struct peer *p);
 void relays_peer_down(struct relays *r, struct peer *p);
 void relays_peer_message(struct relays *r, struct peer *p,

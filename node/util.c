@@ -1,4 +1,5 @@
 /* util.c - see util.h. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -88,6 +89,27 @@ util_parse_hostport(const char *s, char host[UTIL_HOST_MAX], uint16_t *port)
 	memcpy(host, s, n);
 	host[n] = '\0';
 	return util_parse_port(colon + 1, port);
+}
+
+int
+util_parse_ip_port(const char *s, char host[UTIL_HOST_MAX], uint16_t *port)
+{
+	uint8_t ip[16];
+	size_t n = strlen(s);
+
+	if (util_parse_hostport(s, host, port) != 0) {
+		*port = 0;
+		if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+			s++;
+			n -= 2;
+		}
+		if (n == 0 || n >= UTIL_HOST_MAX)
+			return -1;
+		memcpy(host, s, n);
+		host[n] = '\0';
+	}
+	return inet_pton(AF_INET, host, ip) == 1 ||
+	    inet_pton(AF_INET6, host, ip) == 1 ? 0 : -1;
 }
 
 char *

@@ -21,6 +21,10 @@ int util_parse_size(const char *s, uint64_t *out);
 #define UTIL_HOST_MAX 256
 int util_parse_hostport(const char *s, char host[UTIL_HOST_MAX],
     uint16_t *port);
+/* HOST[:PORT] where HOST is a numeric IPv4 or IPv6 address (in brackets
+ * when a port follows); *port is 0 when none is given. */
+int util_parse_ip_port(const char *s, char host[UTIL_HOST_MAX],
+    uint16_t *port);
 
 /* The datadir: dir if not NULL, else $XDG_DATA_HOME/umbra, else
  * $HOME/.local/share/umbra. Returns a malloc'd path or NULL. */

@@ -779,7 +779,7 @@ test_messages(void)
 	    d.insert.id == 5, "INSERT: fields, block points into the body");
 
 	{
-		static const uint8_t unknown[] = { 0, 6, 9, 16, 19, 22, 29,
+		static const uint8_t unknown[] = { 0, 17, 25, 16, 19, 22, 29,
 		    35, 255 };
 		bool all = true;
 
@@ -792,6 +792,69 @@ test_messages(void)
 			    LINK_ETYPE;
 		}
 		TAP_OK(all, "unknown types: LINK_ETYPE both ways");
+	}
+}
+
+/* SEEN, PROBE, PROBED, PROBE_FAIL (docs/protocol.md, "Addresses"). */
+static void
+test_address_messages(void)
+{
+	static const uint8_t seen4[19] = { 4, 198, 18, 0, 7, [17] = 0x25,
+	    [18] = 0x07 };
+	struct link_msg m, d;
+	uint8_t buf[64];
+	size_t n = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.type = LINK_MSG_SEEN;
+	m.seen.family = 4;
+	memcpy(m.seen.addr, (const uint8_t[]){ 198, 18, 0, 7 }, 4);
+	m.seen.port = 9479;
+	TAP_OK(link_msg_encode(&m, buf, sizeof(buf), &n) == 0 && n == 19 &&
+	    memcmp(buf, seen4, 19) == 0, "SEEN: family, 16 address bytes, "
+	    "port, 19 bytes");
+	TAP_OK(link_msg_decode(LINK_MSG_SEEN, buf, n, &d) == 0 &&
+	    d.seen.family == 4 && d.seen.port == 9479 &&
+	    memcmp(d.seen.addr, m.seen.addr, 16) == 0, "SEEN decodes back");
+	buf[10] = 1;
+	TAP_OK(link_msg_decode(LINK_MSG_SEEN, buf, n, &d) == LINK_EFORMAT,
+	    "SEEN of IPv4 with a nonzero unused byte: malformed");
+	buf[10] = 0;
+	buf[0] = 5;
+	TAP_OK(link_msg_decode(LINK_MSG_SEEN, buf, n, &d) == LINK_EFORMAT,
+	    "SEEN of family 5: malformed");
+	buf[0] = 4;
+	TAP_OK(link_msg_decode(LINK_MSG_SEEN, buf, n - 1, &d) == LINK_EFORMAT &&
+	    link_msg_decode(LINK_MSG_SEEN, buf, n + 1, &d) == LINK_EFORMAT,
+	    "SEEN short or long: malformed");
+	m.seen.family = 7;
+	TAP_OK(link_msg_encode(&m, buf, sizeof(buf), &n) == LINK_EFORMAT,
+	    "SEEN of family 7: no bufoding");
+
+	memset(&m, 0, sizeof(m));
+	m.type = LINK_MSG_PROBE;
+	m.probe.nonce = UINT64_C(0x0102030405060708);
+	m.probe.addr.family = 6;
+	memset(m.probe.addr.addr, 0xfe, 16);
+	m.probe.addr.port = 1;
+	TAP_OK(link_msg_encode(&m, buf, sizeof(buf), &n) == 0 && n == 27 &&
+	    buf[0] == 1 && buf[7] == 8 && buf[8] == 6 && buf[24] == 0xfe &&
+	    buf[26] == 1, "PROBE: nonce, then the address, 27 bytes");
+	TAP_OK(link_msg_decode(LINK_MSG_PROBE, buf, n, &d) == 0 &&
+	    d.probe.nonce == m.probe.nonce && d.probe.addr.family == 6 &&
+	    d.probe.addr.port == 1 && memcmp(d.probe.addr.addr,
+	    m.probe.addr.addr, 16) == 0, "PROBE decodes back");
+	TAP_OK(link_msg_decode(LINK_MSG_PROBE, buf, 26, &d) == LINK_EFORMAT,
+	    "PROBE short: malformed");
+
+	for (uint8_t t = LINK_MSG_PROBED; t <= LINK_MSG_PROBE_FAIL; t++) {
+		memset(&m, 0, sizeof(m));
+		m.type = t;
+		m.probed.nonce = 77;
+		TAP_OK(link_msg_encode(&m, buf, sizeof(buf), &n) == 0 &&
+		    n == 8 && link_msg_decode(t, buf, n, &d) == 0 &&
+		    d.probed.nonce == 77 && link_msg_decode(t, buf, 9, &d) ==
+		    LINK_EFORMAT, "type %u: the nonce, 8 bytes", (unsigned)t);
 	}
 }
 
@@ -1033,6 +1096,7 @@ main(void)
 	test_frame_errors();
 	test_messages();
 	test_path_messages();
+	test_address_messages();
 	test_garbage();
 	test_pipeline();
 	test_strerror();
