@@ -32,6 +32,9 @@
  *   relay      wait up to ARG s for a REQUEST: the node still routes
  *   slowloris  ARG silent connections held: a new peer still links
  *   hold       claim no links (an empty HELLO) and hold the link ARG s
+ *   liar       ARG IP:PORT (IPv4): SEEN says the node is there, and the
+ *              link is held 40 s, every PROBE ignored; hostile liars are
+ *              judged by what the node announces (tests/net/address.sh)
  *   slowread   ARG COUNT:FILL:RKEY: COUNT links each keeping FILL DATA
  *              frames of RKEY queued at the node, read slowly: the node
  *              must close some (its send queues are capped in all,
@@ -84,6 +87,7 @@
  * scenario. Every wait has a deadline and every loop a count; alarm()
  * ends the program if all of that were wrong.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -1701,6 +1705,48 @@ evil_hold(struct evil *e, const char *arg)
 		    evil_now() - t0, rc == EVIL_IO_BAD ? e->why_bad :
 		    evil_io_str(rc));
 	return evil_verdict(true, "held a slot for %.0f s", secs);
+}
+
+/*
+ * A peer that lies about where it sees the node (docs/protocol.md,
+ * "Addresses"): SEEN with ARG's address, then the link held
+ * EVIL_LIAR_HOLD s, answering PINGs, never a PROBE (a liar asked to
+ * dial back would not help the truth). Passes if the node keeps the
+ * link: what it announces is for the test to judge.
+ */
+#define EVIL_LIAR_HOLD 40.0
+
+static int
+evil_liar(struct evil *e, const char *arg)
+{
+	struct link_msg m, seen = { .type = LINK_MSG_SEEN };
+	char host[64];
+	const char *colon = arg != NULL ? strrchr(arg, ':') : NULL;
+	const char *why;
+	long port;
+	int rc;
+
+	if (colon == NULL || (size_t)(colon - arg) >= sizeof(host) ||
+	    (port = strtol(colon + 1, NULL, 10)) < 1 || port > 65535)
+		return evil_verdict(false, "ARG: IPv4:PORT");
+	memcpy(host, arg, (size_t)(colon - arg));
+	host[colon - arg] = '\0';
+	seen.seen.family = 4;
+	seen.seen.port = (uint16_t)port;
+	if (inet_pton(AF_INET, host, seen.seen.addr) != 1)
+		return evil_verdict(false, "ARG: IPv4:PORT");
+	if (evil_handshake(e, false, &why) != 0)
+		return evil_verdict(false, "handshake: %s", why);
+	e->answer_ping = true;
+	if (evil_greet(e) != 0 ||
+	    evil_send_msg(e, &seen, evil_now() + 5.0) != EVIL_IO_OK)
+		return evil_verdict(false, "cannot send HELLO, PEERS and SEEN");
+	rc = evil_expect(e, 0, evil_now() + EVIL_LIAR_HOLD, &m);
+	if (rc != EVIL_IO_TIMEOUT)
+		return evil_verdict(false, "lost the link: %s", rc ==
+		    EVIL_IO_BAD ? e->why_bad : evil_io_str(rc));
+	return evil_verdict(true, "said the node is at %s for %.0f s", arg,
+	    EVIL_LIAR_HOLD);
 }
 
 /* ---- hundreds of connections at once ---- */
@@ -3797,6 +3843,7 @@ static const struct evil_scenario {
 	{ "relay", evil_relay },
 	{ "slowloris", evil_slowloris },
 	{ "hold", evil_hold },
+	{ "liar", evil_liar },
 	{ "swarm", evil_swarm },
 	{ "slowread", evil_slowread },
 	{ "probe", evil_probe },
