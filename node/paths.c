@@ -1,5 +1,6 @@
 /* paths.c - see paths.h. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,7 @@ struct paths {
 	uint64_t last_ticket, last_serial;
 	double wanted[ONION_MAX_HOPS + 1];	/* last use of each hop count */
 	double last_short;		/* "too few relays" last logged */
+	const char *last_fail;		/* why the last path failed */
 	struct event *kick_ev, *done_ev, *tick_ev;
 	uint8_t *buf;			/* ONION_CELL_LARGE_BYTES */
 };
@@ -292,9 +294,9 @@ paths_used(const struct paths *ps, uint64_t ticket)
 
 /* ---- paths: building ---- */
 
-/* The /16 (IPv4) or /32 (IPv6) of a descriptor, or 0 on loopback, where
- * every node of a test network shares one. */
-static uint32_t
+/* The /16 (IPv4) or /32 (IPv6) of a descriptor, tagged by family, or 0
+ * on loopback, where every node of a test network shares one. */
+static uint64_t
 paths_net_of(const struct onion_desc *d)
 {
 	uint32_t v;
@@ -302,12 +304,45 @@ paths_net_of(const struct onion_desc *d)
 	if (d->family == 4) {
 		if (d->addr[0] == 127)
 			return 0;
-		return 0x40000000u | ((uint32_t)d->addr[0] << 8) | d->addr[1];
+		return (4ull << 32) | ((uint32_t)d->addr[0] << 8) | d->addr[1];
 	}
 	if (memcmp(d->addr, &in6addr_loopback, 16) == 0)
 		return 0;
 	memcpy(&v, d->addr, 4);
-	return 0x80000000u | (ntohl(v) >> 2);
+	return (6ull << 32) | ntohl(v);
+}
+
+/* The first of the n descriptors d that one path may hold together (no
+ * two in one network), at most max: copied to out unless it is NULL;
+ * returns how many. */
+static size_t
+paths_distinct(const struct onion_desc *d, size_t n, size_t max,
+    struct onion_desc *out)
+{
+	uint64_t nets[ONION_MAX_HOPS];
+	size_t k = 0;
+
+	if (max > ONION_MAX_HOPS)
+		max = ONION_MAX_HOPS;
+	for (size_t i = 0; i < n && k < max; i++) {
+		uint64_t net = paths_net_of(&d[i]);
+		size_t j;
+
+		for (j = 0; j < k && (net == 0 || nets[j] != net); j++)
+			;
+		if (j < k)
+			continue;
+		if (out != NULL)
+			out[k] = d[i];
+		nets[k++] = net;
+	}
+	return k;
+}
+
+size_t
+paths_count_usable(const struct onion_desc *d, size_t n, size_t max)
+{
+	return paths_distinct(d, n, max, NULL);
 }
 
 /* Draws the relays of a new path: n distinct ones, no two in one
@@ -316,21 +351,9 @@ static bool
 paths_choose(struct paths *ps, struct path *pa, unsigned n)
 {
 	struct onion_desc cand[PATHS_PICK];
-	uint32_t nets[ONION_MAX_HOPS];
-	size_t got = relays_pick(ps->node->relays, PATHS_PICK, cand), k = 0;
+	size_t got = relays_pick(ps->node->relays, PATHS_PICK, cand);
 
-	for (size_t i = 0; i < got && k < n; i++) {
-		uint32_t net = paths_net_of(&cand[i]);
-		size_t j;
-
-		for (j = 0; j < k && (net == 0 || nets[j] != net); j++)
-			;
-		if (j < k)
-			continue;
-		nets[k] = net;
-		pa->relay[k++] = cand[i];
-	}
-	return k == n;
+	return paths_distinct(cand, got, n, pa->relay) == n;
 }
 
 static struct path *
@@ -345,8 +368,13 @@ paths_path_new(struct paths *ps, unsigned hops)
 	pa->hops = hops;
 	if (!paths_choose(ps, pa, hops)) {
 		if (util_now() - ps->last_short >= 60) {
-			log_info("paths: %zu relays known, too few for a path "
-			    "of %u", relays_count(ps->node->relays), hops);
+			struct paths_counts c;
+			char why[160];
+
+			paths_counts(ps, hops, &c);
+			paths_describe_relays(&c, why, sizeof(why));
+			log_info("paths: no path of %u hops can be built: %s",
+			    hops, why);
 			ps->last_short = util_now();
 		}
 		goto fail;
@@ -452,8 +480,10 @@ paths_path_end(struct path *pa, struct peer *from, const char *why)
 	struct node *node = ps->node;
 	struct paths_op *op;
 
-	if (why != NULL)
+	if (why != NULL) {
 		log_info("paths: a path of %u failed: %s", pa->hops, why);
+		ps->last_fail = why;
+	}
 	if (pa->first != NULL) {
 		if (pa->first != from) {
 			struct link_msg m;
@@ -473,7 +503,7 @@ paths_path_end(struct path *pa, struct peer *from, const char *why)
 		if (op->cancelled)
 			paths_op_free(ps, op);
 		else if (++op->moves > PATHS_MOVES)
-			paths_op_finish(ps, op, ROUTE_STATUS_RNF);
+			paths_op_finish(ps, op, PATHS_STATUS_LOST);
 		else
 			op->queued = util_now();	/* waits again */
 	}
@@ -555,9 +585,21 @@ paths_pick(struct paths *ps, const struct paths_op *op)
 }
 
 
+/* How many relays one path could hold now, drawn as paths_choose()
+ * draws them. */
+static size_t
+paths_usable(struct paths *ps)
+{
+	struct onion_desc cand[PATHS_PICK];
+	size_t got = relays_pick(ps->node->relays, PATHS_PICK, cand);
+
+	return paths_count_usable(cand, got, ONION_MAX_HOPS);
+}
+
 /* Waiting operations onto paths. One waits for room on a path as long as
  * it takes (streams end within PATHS_OP_LIFETIME), but for a path to
- * exist at most PATHS_WAIT s, and not at all with no link. */
+ * exist at most PATHS_WAIT s, PATHS_FEW_WAIT s while none can be built
+ * for want of relays, and not at all with no link. */
 static void
 paths_dispatch(struct paths *ps, double now)
 {
@@ -565,11 +607,18 @@ paths_dispatch(struct paths *ps, double now)
 	struct path *pa;
 	bool linked = peers_count(ps->node->peers) > 0;
 	bool ready[ONION_MAX_HOPS + 1] = { false };
+	bool coming[ONION_MAX_HOPS + 1] = { false };
+	size_t usable = SIZE_MAX;	/* not counted yet */
 
 	/* Sending streams changes no path's state: this holds throughout. */
-	for (pa = ps->paths; pa != NULL; pa = pa->next_l)
-		if (pa->state == PATH_READY && !pa->retiring)
+	for (pa = ps->paths; pa != NULL; pa = pa->next_l) {
+		if (pa->retiring)
+			continue;
+		if (pa->state == PATH_READY)
 			ready[pa->hops] = true;
+		else
+			coming[pa->hops] = true;
+	}
 	for (op = ps->ops; op != NULL; op = next) {
 		next = op->next;
 		if (op->hops == 0 || op->path != NULL || op->done_queued)
@@ -577,10 +626,24 @@ paths_dispatch(struct paths *ps, double now)
 		if ((pa = paths_pick(ps, op)) != NULL &&
 		    paths_op_send(ps, pa, op) == 0)
 			continue;
-		if (ready[op->hops])
+		if (ready[op->hops]) {
 			op->queued = now;
-		else if (!linked || now - op->queued >= PATHS_WAIT)
-			paths_op_finish(ps, op, ROUTE_STATUS_RNF);
+			continue;
+		}
+		if (!linked) {
+			paths_op_finish(ps, op, PATHS_STATUS_NOLINK);
+			continue;
+		}
+		if (now - op->queued >= PATHS_FEW_WAIT && !coming[op->hops]) {
+			if (usable == SIZE_MAX)
+				usable = paths_usable(ps);
+			if (usable < op->hops) {
+				paths_op_finish(ps, op, PATHS_STATUS_FEW);
+				continue;
+			}
+		}
+		if (now - op->queued >= PATHS_WAIT)
+			paths_op_finish(ps, op, PATHS_STATUS_UNBUILT);
 	}
 }
 
@@ -778,6 +841,79 @@ paths_peer_down(struct paths *ps, struct peer *p)
 		next = pa->next_l;
 		if (pa->first == p)
 			paths_path_end(pa, p, "its first link went down");
+	}
+}
+
+bool
+paths_have_ready(const struct paths *ps, unsigned hops)
+{
+	for (const struct path *pa = ps->paths; pa != NULL; pa = pa->next_l)
+		if (pa->hops == hops && pa->state == PATH_READY &&
+		    !pa->retiring)
+			return true;
+	return false;
+}
+
+void
+paths_counts(struct paths *ps, unsigned hops, struct paths_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->hops = hops;
+	c->peers = peers_count(ps->node->peers);
+	c->known = relays_count(ps->node->relays);
+	c->usable = paths_usable(ps);
+	c->last_fail = ps->last_fail;
+}
+
+void
+paths_describe_relays(const struct paths_counts *c, char *buf, size_t len)
+{
+	if (c->known == 0 && c->peers > 0)
+		snprintf(buf, len, "0 relays known (none of its %zu peer%s "
+		    "announces itself as one), %u needed", c->peers,
+		    c->peers == 1 ? "" : "s", c->hops);
+	else if (c->usable < c->known)
+		snprintf(buf, len, "%zu relays known but only %zu in distinct "
+		    "networks (no two relays of a path share a /16), %u needed",
+		    c->known, c->usable, c->hops);
+	else
+		snprintf(buf, len, "%zu relay%s known, %u needed", c->known,
+		    c->known == 1 ? "" : "s", c->hops);
+}
+
+void
+paths_describe(int status, const struct paths_counts *c, char *buf,
+    size_t len)
+{
+	char relays[160];
+
+	paths_describe_relays(c, relays, sizeof(relays));
+	switch (status) {
+	case PATHS_STATUS_NOLINK:
+		snprintf(buf, len, "no peers: this node has no link to the "
+		    "network");
+		break;
+	case PATHS_STATUS_FEW:
+		snprintf(buf, len, "no onion path of %u hops: %s", c->hops,
+		    relays);
+		break;
+	case PATHS_STATUS_UNBUILT:
+		snprintf(buf, len, "no onion path of %u hops could be built "
+		    "within %.0f s (%zu relay%s known; %s%s)", c->hops,
+		    PATHS_WAIT, c->known, c->known == 1 ? "" : "s",
+		    c->last_fail != NULL ? "the last attempt failed: " :
+		    "the builds are still under way",
+		    c->last_fail != NULL ? c->last_fail : "");
+		break;
+	case PATHS_STATUS_LOST:
+		snprintf(buf, len, "the onion paths of %u hops it went on "
+		    "failed %d times (the last: %s)", c->hops, PATHS_MOVES + 1,
+		    c->last_fail != NULL ? c->last_fail : "unknown");
+		break;
+	default:
+		if (len > 0)
+			buf[0] = '\0';
+		break;
 	}
 }
 

@@ -29,12 +29,23 @@
  * answer in that time fails, and its path ends: a relay on it drops
  * cells.
  *
+ * No path: an operation fails at once with PATHS_STATUS_NOLINK when the
+ * node has no link; with PATHS_STATUS_FEW after PATHS_FEW_WAIT s (time
+ * for a new link's RELAYS to come) while no path of its count exists or
+ * is being built and the relays known are too few for one (counted as
+ * the builder draws them: paths_count_usable()); with
+ * PATHS_STATUS_UNBUILT when there would be relays enough but no path was
+ * built within PATHS_WAIT s; and with PATHS_STATUS_LOST when the paths it
+ * went on failed more than PATHS_MOVES times. paths_describe() says each
+ * in one line, with the counts of paths_counts().
+ *
  * Callbacks: fn(arg, status, block) exactly once, from the loop and never
  * inside the call that started the operation; status is enum
- * route_status (ROUTE_STATUS_RNF when no path could be had), block the
- * verified block for ROUTE_STATUS_FOUND, valid during the call. While fn
- * runs, paths_used() still answers for its ticket. paths_cancel() before
- * that means fn is never called.
+ * route_status, as the exit (or with hops 0 the node's own routing)
+ * ended it, or a PATHS_STATUS_* above; block the verified block for
+ * ROUTE_STATUS_FOUND, valid during the call. While fn runs, paths_used()
+ * still answers for its ticket. paths_cancel() before that means fn is
+ * never called.
  *
  * Ownership: paths_new() / paths_free() (accepts NULL; ends every path,
  * calls no callback).
@@ -56,6 +67,7 @@
 #define PATHS_BUILD_WAIT 10.0	/* s for the first link and BUILT */
 #define PATHS_WINDOW 32		/* requests, and inserts, per path */
 #define PATHS_WAIT 20.0		/* s an operation waits for a path */
+#define PATHS_FEW_WAIT 10.0	/* ... when too few relays are known */
 #define PATHS_OP_LIFETIME 70.0	/* s for an answer on a path */
 #define PATHS_MOVES 3		/* paths an operation may lose */
 #define PATHS_BUILDS_MAX 8	/* builds in flight */
@@ -63,6 +75,24 @@
 struct node;
 struct peer;
 struct paths;
+
+/* Why no path carried an operation: statuses beyond enum route_status
+ * (whose values stay below 16, as an exit's FAIL carries them). */
+enum paths_status {
+	PATHS_STATUS_NOLINK = 16,	/* the node has no link at all */
+	PATHS_STATUS_FEW,		/* too few relays known for a path */
+	PATHS_STATUS_UNBUILT,		/* relays enough, no path built */
+	PATHS_STATUS_LOST,		/* its paths failed, PATHS_MOVES + 1 */
+};
+
+/* What the node had for paths of one hop count, for paths_describe(). */
+struct paths_counts {
+	unsigned hops;
+	size_t peers;			/* links up */
+	size_t known;			/* relay descriptors held (never ours) */
+	size_t usable;			/* how many one path could hold */
+	const char *last_fail;		/* the last path failure, or NULL */
+};
 
 /* One of the node's paths, for status: never shown by a relay. */
 struct paths_info {
@@ -99,6 +129,24 @@ void paths_peer_down(struct paths *ps, struct peer *p);
  * (pathtab_find() gave path, kind PATHTAB_OWN). */
 void paths_message(struct paths *ps, void *path, struct peer *p,
     const struct link_msg *m);
+
+/* True if a path of hops relays is ready (not retiring). */
+bool paths_have_ready(const struct paths *ps, unsigned hops);
+/* Fills *c for paths of hops relays, as things are now. */
+void paths_counts(struct paths *ps, unsigned hops, struct paths_counts *c);
+
+/* Pure. How many of the n descriptors d one path could hold: distinct
+ * ones, no two in one /16 (IPv4) or /32 (IPv6) outside loopback; counts
+ * no further than max. */
+size_t paths_count_usable(const struct onion_desc *d, size_t n, size_t max);
+/* Pure. The relays known and needed, as "1 relay known, 3 needed" (or
+ * "5 relays known but only 2 in distinct networks ..."), into buf. */
+void paths_describe_relays(const struct paths_counts *c, char *buf,
+    size_t len);
+/* Pure. One line for a PATHS_STATUS_* status, into buf (a route status
+ * gives ""): e.g. "no onion path of 3 hops: 1 relay known, 3 needed". */
+void paths_describe(int status, const struct paths_counts *c, char *buf,
+    size_t len);
 
 /* Copies up to max of our paths' descriptions; returns how many. */
 size_t paths_list(const struct paths *ps, struct paths_info *out,
