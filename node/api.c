@@ -501,16 +501,19 @@ api_get_found(struct api_req *req, uint64_t bytes)
 }
 
 const char *
-api_get_failed(struct node *node, int st, unsigned *status)
+api_get_failed(struct node *node, int st, const char *why, unsigned *status)
 {
-	*status = st == 404 || st == 422 || st == 503 ? (unsigned)st : 500;
+	*status = st == 404 || st == 422 || st == 503 || st == 504 ?
+	    (unsigned)st : 500;
 	if (st == 404)
 		node->count.gets_not_found++;
+	if (why != NULL && why[0] != '\0')
+		return why;
 	return st == 422 ? "the URI's decryption key does not match the "
-	    "content" : st == 404 ? "content not found (not in this node's "
-	    "store, and the network did not find it)" : st == 503 ? "the "
-	    "node is too busy to look for it now; try again" :
-	    "cannot read the store";
+	    "content" : st == 404 ? "content not found: the network did not "
+	    "find it" : st == 503 ? "the document could not be asked for now "
+	    "(no peers, no onion path, or the network too busy)" : st == 504 ?
+	    "the network did not answer in time" : "cannot read the store";
 }
 
 /* Answers once the root block is in (and a typed document's record): the
@@ -531,7 +534,8 @@ api_get_answer(struct api_req *req)
 		return MHD_YES;
 	}
 	if (st != 200) {
-		why = api_get_failed(node, st, &status);
+		why = api_get_failed(node, st, fetch_why(req->fetch, NULL),
+		    &status);
 		return api_reply_error(req->conn, status, why);
 	}
 	if ((st = fetch_read_type(req->fetch)) == FETCH_AGAIN) {
@@ -539,9 +543,9 @@ api_get_answer(struct api_req *req)
 		return MHD_YES;
 	}
 	if (st != 0) {
-		node->count.gets_not_found++;
-		return api_reply_error(req->conn, 404, "content not found (the "
-		    "start of the document could not be had)");
+		why = fetch_why(req->fetch, &st);
+		why = api_get_failed(node, st, why, &status);
+		return api_reply_error(req->conn, status, why);
 	}
 	return api_get_respond(req);
 }
@@ -641,29 +645,38 @@ api_put_body(struct api_req *req, const char *data, size_t *size)
 
 /* The answer to a put that worked: JSON, or a page for a browser's
  * upload form. */
+/* The answer to a put that worked: JSON, or a page for a browser's
+ * upload form. A pending one carries why it is not in the network yet
+ * (req->put_why: insert.h). */
 static enum MHD_Result
 api_put_reply(struct api_req *req, const char *uri, bool pending)
 {
-	char body[URI_MAX_LEN * 2 + 256];
+	char body[URI_MAX_LEN * 2 + INSERT_WHY_MAX + 256];
 
 	if (!req->browser)
-		return api_reply_json(req->conn, 200, json_pack("{s:s,s:b}",
-		    "uri", uri, "pending", pending));
-	/* A URI is base64url and %-escapes: nothing in it needs escaping. */
+		return api_reply_json(req->conn, 200, pending ?
+		    json_pack("{s:s,s:b,s:s}", "uri", uri, "pending", 1,
+		    "warning", req->put_why) : json_pack("{s:s,s:b}", "uri",
+		    uri, "pending", 0));
+	/* A URI is base64url and %-escapes, and the reasons are ours: no
+	 * markup, nothing from outside; nothing needs escaping. */
 	snprintf(body, sizeof(body), "<p>Its key:</p><p><a href=\"/%s\">"
-	    "<code>%s</code></a></p><p>%s</p>", uri, uri, pending ?
+	    "<code>%s</code></a></p><p>%s%s</p>", uri, uri, pending ?
 	    "It is kept on this node, which inserts it into the network as "
-	    "soon as it can." : "The network has it.");
+	    "soon as it can: " : "The network has it.", pending ?
+	    req->put_why : "");
 	return api_reply_page(req->conn, 200, "Inserted", body);
 }
 
 static void
-api_put_inserted(void *arg, bool inserted)
+api_put_inserted(void *arg, bool inserted, const char *why)
 {
 	struct api_req *req = arg;
 
 	req->insert_done = true;
 	req->inserted = inserted;
+	if (!inserted)
+		snprintf(req->put_why, sizeof(req->put_why), "%s", why);
 	api_req_wake(req);
 }
 
@@ -676,10 +689,15 @@ api_put_insert(struct api_req *req, const char *uri)
 	bool wait = peers_count(node->peers) > 0;
 
 	req->inserting = true;
+	snprintf(req->put_why, sizeof(req->put_why), "%s",
+	    INSERT_WHY_NO_PEERS);
 	if (inserter_add(node->inserter, uri, req->hops, wait ?
 	    api_put_inserted : NULL, req, &req->ticket) != 0) {
 		log_warn("put: cannot queue the insert; it goes after a "
 		    "restart");
+		snprintf(req->put_why, sizeof(req->put_why), "not yet in the "
+		    "network: the insert could not be queued (out of memory); "
+		    "it is kept here and inserted after a restart");
 		wait = false;
 	}
 	if (!wait) {

@@ -21,6 +21,7 @@
 #include "crypto/chk.h"
 #include "crypto/uri.h"
 #include "node/api.h"
+#include "node/insert.h"
 #include "node/page.h"
 #include "node/session.h"
 #include "node/util.h"
@@ -88,6 +89,7 @@ struct api_req {
 	bool body_done;			/* the whole body has arrived */
 	int fail_status;		/* answer after the body is drained */
 	const char *fail_text;
+	char put_why[INSERT_WHY_MAX];	/* a pending put: why (insert.h) */
 	struct MHD_PostProcessor *form;	/* a browser's form body */
 	enum form_kind form_kind;
 	char secret[SESSION_HEX + 1];	/* the form's token or csrf field */
@@ -129,8 +131,10 @@ void api_req_wake(void *arg);
  * notes it for the status page. */
 void api_get_found(struct api_req *req, uint64_t bytes);
 /* A get that failed with fetch status st (node/fetch.h): counts it,
- * sets the HTTP status to answer, and returns the reason. */
-const char *api_get_failed(struct node *node, int st, unsigned *status);
+ * sets the HTTP status to answer, and returns the reason: why (the
+ * fetch's, fetch_why()) if not NULL, else a generic one for st. */
+const char *api_get_failed(struct node *node, int st, const char *why,
+    unsigned *status);
 /* An upload's body has all come: finishes the put and answers. */
 enum MHD_Result api_put_end(struct api_req *req);
 

@@ -225,6 +225,47 @@ client_error_text(struct client *c, long status, char *buf, size_t len)
 	return buf;
 }
 
+/* Whether the node still takes connections (after a transfer was cut:
+ * a node that stopped, or one that could not fetch the rest). */
+static bool
+client_node_up(const struct client *c)
+{
+	char url[UTIL_HOST_MAX + 32];
+	CURL *h = curl_easy_init();
+	bool up;
+
+	if (h == NULL)
+		return true;
+	snprintf(url, sizeof(url), "http://%s/", c->api);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 2L);
+	up = curl_easy_perform(h) == CURLE_OK;
+	curl_easy_cleanup(h);
+	return up;
+}
+
+/* A get cut short after its answer began: how far it came, and why as
+ * far as the client can tell (the node logs the block that failed). */
+static int
+client_cut_fail(struct client *c)
+{
+	curl_off_t got = 0, len = -1;
+
+	curl_easy_getinfo(c->curl, CURLINFO_SIZE_DOWNLOAD_T, &got);
+	curl_easy_getinfo(c->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	if (!client_node_up(c))
+		return client_fail(c, CLIENT_EFAIL, "the document came only in "
+		    "part (%lld of %lld bytes): the node at %s stopped during "
+		    "the transfer", (long long)got, (long long)len, c->api);
+	return client_fail(c, CLIENT_EFAIL, "the document came only in part "
+	    "(%lld of %lld bytes): the node at %s could not fetch a block of "
+	    "the rest (its log says why: not found, no path or peers, or no "
+	    "answer in time)", (long long)got, (long long)len, c->api);
+}
+
 /* Runs the request; returns the HTTP status, or -1 after reporting a
  * transport failure in *code. */
 static long
@@ -251,10 +292,7 @@ client_perform(struct client *c, int *code)
 	else if (rc == CURLE_PARTIAL_FILE && status == 200)
 		/* A get streams as it fetches: a block that cannot be had
 		 * after the answer began can only cut it short. */
-		*code = client_fail(c, CLIENT_EFAIL, "the document came only "
-		    "in part: the node at %s could not fetch all of it (content "
-		    "not found, or the node stopped; its log says which)",
-		    c->api);
+		*code = client_cut_fail(c);
 	else
 		*code = client_fail(c, CLIENT_EFAIL, "transfer with the node at %s "
 		    "failed: %s", c->api, curl_easy_strerror(rc));
@@ -474,6 +512,8 @@ client_put_answer(struct client *c)
 {
 	json_t *doc = json_loadb(c->body, c->body_len, 0, NULL);
 	const char *uri = json_string_value(json_object_get(doc, "uri"));
+	const char *warning = json_string_value(json_object_get(doc,
+	    "warning"));
 	struct uri u;
 	int rc = CLIENT_OK;
 
@@ -481,11 +521,11 @@ client_put_answer(struct client *c)
 		rc = client_fail(c, CLIENT_EFAIL, "the node's answer holds no "
 		    "valid URI");
 	} else {
+		/* The node says why it is pending (docs/http-api.md). */
 		if (json_is_true(json_object_get(doc, "pending")))
-			client_fail(c, 0, "warning: the document is kept on "
-			    "this node and is not yet in the network (no peers, "
-			    "or they have not all acknowledged it); the node "
-			    "inserts it as soon as it can");
+			client_fail(c, 0, "warning: %s", warning != NULL ?
+			    warning : "not yet in the network; it is kept on "
+			    "this node, which inserts it as soon as it can");
 		printf("%s\n", uri);
 		if (fflush(stdout) != 0 || ferror(stdout))
 			rc = client_fail(c, CLIENT_EFAIL, "cannot write the URI: %s",

@@ -50,10 +50,22 @@ put_fail(struct docput *p, int status, const char *msg)
 static void
 put_fail_store(struct docput *p, int rc)
 {
+	struct store_stats s;
+	char msg[160];
+
 	if (rc != WRITER_ECANCELED && rc != STORE_EFULL)
 		log_warn("put: the store refused a write: %s",
 		    store_strerror(rc));
-	if (rc == WRITER_ECANCELED)
+	if (rc == STORE_EFULL && store_get_stats(p->node->store, &s) == 0) {
+		/* Only the node's own and in-flight blocks are never evicted. */
+		snprintf(msg, sizeof(msg), "store is full: the node's own "
+		    "documents and uploads hold %.1f of its %.1f MiB "
+		    "(--store-size); no room for this document",
+		    (double)(s.client_blocks + s.temp_blocks) *
+		    STORE_BLOCK_SIZE / 1048576.0,
+		    (double)s.bytes_max / 1048576.0);
+		put_fail(p, 507, msg);
+	} else if (rc == WRITER_ECANCELED)
 		put_fail(p, 503, "the node is shutting down");
 	else if (rc == STORE_EFULL)
 		put_fail(p, 507, "store is full: no room for this document");

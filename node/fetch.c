@@ -1,4 +1,6 @@
 /* fetch.c - see fetch.h. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +9,7 @@
 #include "node/log.h"
 #include "node/node.h"
 #include "node/paths.h"
+#include "node/peers.h"
 #include "node/relay.h"
 #include "node/util.h"
 #include "routing/route.h"
@@ -20,6 +23,9 @@ struct fetch_slot {
 	uint64_t id;			/* SLOT_WAIT: the request's ticket */
 	unsigned tries;
 	double first_try;
+	int status;			/* the last try's (paths.h) */
+	unsigned npaths;		/* distinct paths its tries went by */
+	uint64_t used[FETCH_TRIES];
 	uint8_t *block;			/* SLOT_HAVE */
 };
 
@@ -31,6 +37,8 @@ struct fetch {
 	fetch_wake_fn wake;
 	void *arg;
 	int status;
+	char why[FETCH_WHY_MAX];	/* the failure, in one line */
+	int why_status;			/* ... and its HTTP status */
 	bool waiting;			/* fetch_read() said FETCH_AGAIN */
 	bool network;			/* a block came from the network */
 	bool keep;			/* keep what comes as LOCAL */
@@ -83,6 +91,7 @@ fetch_slot_start(struct fetch *f, struct fetch_slot *s,
 	s->f = f;
 	s->ref = *ref;
 	s->tries = 0;
+	s->npaths = 0;
 	s->first_try = util_now();
 	if ((s->block = malloc(CHK_BLOCK_SIZE)) == NULL)
 		return -1;
@@ -120,11 +129,89 @@ fetch_pump(struct fetch *f)
 	}
 }
 
+static void fetch_fail(struct fetch *f, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Notes why f failed, and the HTTP status that says it. */
+static void
+fetch_fail(struct fetch *f, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(f->why, sizeof(f->why), fmt, ap);
+	va_end(ap);
+	f->why_status = status;
+}
+
 /* Feeds the root: the status answers whether the URI's keys fit. */
 static void
 fetch_take_root(struct fetch *f, const uint8_t *cipher)
 {
 	f->status = chk_decoder_feed(f->dec, cipher) == 0 ? 200 : 422;
+	if (f->status == 422)
+		fetch_fail(f, 422, "the URI's decryption key does not match "
+		    "the content (its root block was found, and does not "
+		    "decrypt with that key)");
+}
+
+/* Whether another try could answer otherwise: not when there was no
+ * path to be had (it waited for one already) or no link at all. */
+static bool
+fetch_retry_worth(int status)
+{
+	return status != PATHS_STATUS_NOLINK && status != PATHS_STATUS_FEW &&
+	    status != PATHS_STATUS_UNBUILT;
+}
+
+/* The HTTP status of a block that could not be had, and why, in one
+ * line: only a search that ran and found nothing is "not found". */
+static int
+fetch_describe(struct fetch *f, const struct fetch_slot *s, char *buf,
+    size_t len)
+{
+	struct paths_counts c;
+	char via[64];
+
+	if (peers_count(f->node->peers) == 0) {
+		snprintf(buf, len, "no peers: the document is not in this "
+		    "node's store, and the node has no link to the network to "
+		    "ask");
+		return 503;
+	}
+	if (f->hops == 0)
+		snprintf(via, sizeof(via), "routed by this node itself");
+	else
+		snprintf(via, sizeof(via), "over %u onion path%s of %u hops",
+		    s->npaths, s->npaths == 1 ? "" : "s", f->hops);
+	switch (s->status) {
+	case ROUTE_STATUS_DNF:
+	case ROUTE_STATUS_RNF:
+		snprintf(buf, len, "content not found: %u tr%s %s found no "
+		    "node that has it", s->tries, s->tries == 1 ? "y" : "ies",
+		    via);
+		return 404;
+	case ROUTE_STATUS_TIMEOUT:
+		snprintf(buf, len, "the network did not answer in time: %u "
+		    "tr%s %s, the last with no answer within %.0f s", s->tries,
+		    s->tries == 1 ? "y" : "ies", via, f->hops == 0 ?
+		    ROUTE_LIFETIME : PATHS_OP_LIFETIME);
+		return 504;
+	case ROUTE_STATUS_REFUSED:
+		snprintf(buf, len, "the network is too busy: a routing table "
+		    "on the way is full (%u tr%s %s); try again", s->tries,
+		    s->tries == 1 ? "y" : "ies", via);
+		return 503;
+	case PATHS_STATUS_NOLINK: case PATHS_STATUS_FEW:
+	case PATHS_STATUS_UNBUILT: case PATHS_STATUS_LOST:
+		paths_counts(f->node->paths, f->hops, &c);
+		paths_describe(s->status, &c, buf, len);
+		return 503;
+	default:
+		snprintf(buf, len, "the network failed to give it (status %d)",
+		    s->status);
+		return 500;
+	}
 }
 
 static void
@@ -134,14 +221,20 @@ fetch_on_block(void *arg, int status, const uint8_t *block)
 	struct fetch *f = s->f;
 	bool root = f->status == 0;
 	uint64_t hop = paths_used(f->node->paths, s->id);
+	unsigned i;
 
+	for (i = 0; i < s->npaths && s->used[i] != hop; i++)
+		;
+	if (hop != 0 && i == s->npaths && s->npaths < FETCH_TRIES)
+		s->used[s->npaths++] = hop;
+	s->status = status;
 	if (status == ROUTE_STATUS_FOUND) {
 		f->network = true;
 		if (f->keep)
 			relay_keep_local(f->node->relay, s->ref.rkey, block);
 		memcpy(s->block, block, CHK_BLOCK_SIZE);
 		s->state = SLOT_HAVE;
-	} else if (s->tries < FETCH_TRIES &&
+	} else if (fetch_retry_worth(status) && s->tries < FETCH_TRIES &&
 	    util_now() - s->first_try < FETCH_RETRY_FOR &&
 	    fetch_slot_ask(s, hop) == 0) {
 		return;
@@ -151,8 +244,9 @@ fetch_on_block(void *arg, int status, const uint8_t *block)
 	if (root) {
 		if (s->state == SLOT_HAVE)
 			fetch_take_root(f, s->block);
-		else	/* a full routing table is not an answer */
-			f->status = status == ROUTE_STATUS_REFUSED ? 503 : 404;
+		else
+			f->status = f->why_status = fetch_describe(f, s, f->why,
+			    sizeof(f->why));
 		fetch_slot_clear(s);
 		f->wake(f->arg);
 		return;
@@ -209,6 +303,14 @@ fetch_status(const struct fetch *f)
 	return f->status;
 }
 
+const char *
+fetch_why(const struct fetch *f, int *status)
+{
+	if (status != NULL)
+		*status = f->why_status;
+	return f->why[0] != '\0' ? f->why : NULL;
+}
+
 /* Gets the wanted block to the decoder: 0 fed, FETCH_AGAIN, or -1. */
 static int
 fetch_next(struct fetch *f, const struct chk_ref *ref)
@@ -222,24 +324,29 @@ fetch_next(struct fetch *f, const struct chk_ref *ref)
 	} else {
 		if (s == NULL) {
 			fetch_pump(f);
-			if ((s = fetch_slot_find(f, ref->rkey)) == NULL)
+			if ((s = fetch_slot_find(f, ref->rkey)) == NULL) {
+				fetch_fail(f, 500, "out of memory");
 				return -1;
+			}
 		}
 		if (s->state == SLOT_WAIT) {
 			f->waiting = true;
 			return FETCH_AGAIN;
 		}
 		if (s->state == SLOT_FAILED) {
-			log_warn("get: a block of the document was not found "
-			    "in %u tries", s->tries);
+			f->why_status = fetch_describe(f, s, f->why,
+			    sizeof(f->why));
+			log_warn("get: a block of the document could not be "
+			    "had: %s", f->why);
 			return -1;
 		}
 		rc = chk_decoder_feed(f->dec, s->block);
 		fetch_slot_clear(s);
 	}
 	if (rc != 0) {
-		log_warn("get: a block of the document is bad: %s",
-		    chk_strerror(rc));
+		fetch_fail(f, 500, "a block of the document does not decode: "
+		    "%s", chk_strerror(rc));
+		log_warn("get: %s", f->why);
 		return -1;
 	}
 	if (f->network)
@@ -259,14 +366,18 @@ fetch_read_type(struct fetch *f)
 	while (f->root.typed && chk_decoder_type(f->dec) == NULL) {
 		/* A read of 0 bytes reads the record and nothing more. */
 		if ((rc = chk_decoder_read(f->dec, NULL, 0, &got)) != 0) {
-			log_warn("get: the document's type record is bad: %s",
-			    chk_strerror(rc));
+			fetch_fail(f, 500, "the document's type record is "
+			    "bad: %s", chk_strerror(rc));
+			log_warn("get: %s", f->why);
 			return -1;
 		}
 		if (chk_decoder_type(f->dec) != NULL)
 			break;
-		if (!chk_decoder_want(f->dec, &ref))
+		if (!chk_decoder_want(f->dec, &ref)) {
+			fetch_fail(f, 500, "the document ends inside its type "
+			    "record");
 			return -1;
+		}
 		if ((rc = fetch_next(f, &ref)) != 0)
 			return rc;
 	}
@@ -315,8 +426,9 @@ fetch_read(struct fetch *f, uint8_t *buf, size_t max)
 		return -1;
 	for (;;) {
 		if ((rc = chk_decoder_read(f->dec, buf, max, &got)) != 0) {
-			log_warn("get: the document does not decode: %s",
+			fetch_fail(f, 500, "the document does not decode: %s",
 			    chk_strerror(rc));
+			log_warn("get: %s", f->why);
 			return -1;
 		}
 		if (got > 0 || max == 0)

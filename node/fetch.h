@@ -4,9 +4,12 @@
  * The root block is needed before anything is answered (a wrong
  * decryption key or content not found is then a status, not a transfer cut
  * short): fetch_status() is 0 while it is on its way, then 200, 404 (not
- * found: the store lacks it and the network did not give it), 422 (the
- * URI's keys do not match the content), 503 (the routing table is full:
- * try again) or 500.
+ * found: the store lacks it, and requests that reached the network found
+ * no node that has it), 422 (the URI's keys do not match the content),
+ * 503 (it could not be asked: no peers, no onion path (paths.h), or a
+ * routing table full on the way), 504 (the network did not answer in
+ * time) or 500. fetch_why() says which in one line, naming what was
+ * tried: never "not found" unless the network was searched.
  *
  * Then fetch_read() hands out the document in order. A block the store
  * lacks is requested from the network over a path of hops relays
@@ -19,7 +22,9 @@
  * that is not found is asked again, by another first hop, up to
  * FETCH_TRIES times while its first try is under FETCH_RETRY_FOR seconds
  * old; so a document that cannot be had fails within about
- * FETCH_RETRY_FOR + ROUTE_LIFETIME seconds (110 s).
+ * FETCH_RETRY_FOR + ROUTE_LIFETIME seconds (110 s). A block that found no
+ * path (paths.h: no link, too few relays, none built) is not asked again:
+ * it waited for one already, so such a get fails within PATHS_WAIT s.
  *
  * Keeping: with keep, every block that comes from the network is kept
  * in the store as LOCAL (store.h: evictable, never served to peers), so
@@ -50,6 +55,7 @@
 #define FETCH_TRIES 3
 #define FETCH_RETRY_FOR 50.0
 #define FETCH_AGAIN (-2)
+#define FETCH_WHY_MAX 256
 
 struct node;
 struct fetch;
@@ -61,6 +67,11 @@ int fetch_open(struct fetch **out, struct node *node,
     fetch_wake_fn wake, void *arg)
 	__attribute__((warn_unused_result));
 int fetch_status(const struct fetch *f);
+/* After a failure (a status other than 0 and 200, or a read or
+ * fetch_read_type() that returned -1): why, in one line, and in *status
+ * (unless NULL) the HTTP status that says it (as fetch_status()); else
+ * NULL. Valid until fetch_free(). */
+const char *fetch_why(const struct fetch *f, int *status);
 /* After status 200: reads a typed document's type record (chk.h,
  * CHK_FORMAT_TYPED), so an answer can name the type before the first
  * byte. 0 once done (at once for an untyped one), FETCH_AGAIN (wait for

@@ -245,7 +245,7 @@ gateway_get_progress(struct api_req *req, struct MHD_Connection *conn, int hops)
 {
 	struct api *a = req->api;
 	struct prefetch_info in;
-	char href[64], body[160], *html;
+	char href[64], body[FETCH_WHY_MAX + 64], *html;
 	const char *why;
 	unsigned status;
 
@@ -253,7 +253,7 @@ gateway_get_progress(struct api_req *req, struct MHD_Connection *conn, int hops)
 	if (in.state == PREFETCH_FAILED) {
 		prefetch_forget(a->prefetch, &req->uri.root);
 		a->node->count.gets++;
-		why = api_get_failed(a->node, in.status, &status);
+		why = api_get_failed(a->node, in.status, in.why, &status);
 		/* The reasons are ours: no markup, nothing from outside. */
 		snprintf(body, sizeof(body), "<p>It could not be fetched: %s."
 		    "</p>", why);

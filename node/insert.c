@@ -1,4 +1,5 @@
 /* insert.c - see insert.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ struct ins_doc {
 	void *arg;
 	uint64_t ticket;
 	unsigned hops;			/* path length its blocks go by */
+	bool wait_path;			/* its last try found no path */
 	double added, next_try, backoff;
 };
 
@@ -40,6 +42,7 @@ struct inserter {
 	struct ins_doc *running;
 	struct tree_iter *iter;
 	bool iter_done, failed, deleting;
+	int fail_status;			/* the first block that failed */
 	size_t inflight, ndocs;
 	uint64_t blocks;			/* acknowledged, this doc */
 	struct ins_slot slot[INSERT_WINDOW];
@@ -48,16 +51,86 @@ struct inserter {
 	uint8_t buf[CHK_BLOCK_SIZE];
 };
 
+/* fail_status of a failure here, not in the network. */
+#define INS_STATUS_LOCAL (-1)
+
 static void ins_pump(struct inserter *ins);
 
 static void
-ins_notify(struct ins_doc *d, bool inserted)
+ins_notify(struct ins_doc *d, bool inserted, const char *why)
 {
 	insert_done_fn fn = d->fn;
 
 	d->fn = NULL;
 	if (fn != NULL)
-		fn(d->arg, inserted);
+		fn(d->arg, inserted, why);
+}
+
+/* A status for which no path carried the block: trying again waits for
+ * a path to be built (paths_have_ready()), not for a timer. */
+static bool
+ins_no_path(int status)
+{
+	return status == PATHS_STATUS_NOLINK || status == PATHS_STATUS_FEW ||
+	    status == PATHS_STATUS_UNBUILT;
+}
+
+/* Why the attempt at d failed (status: the first block's, with blocks
+ * acknowledged before it), in one line, into buf. */
+static void
+ins_describe(struct inserter *ins, const struct ins_doc *d, int status,
+    char *buf, size_t len)
+{
+	const char *route;
+	struct paths_counts c;
+	char why[INSERT_WHY_MAX / 2];
+
+	paths_counts(ins->node->paths, d->hops, &c);
+	if (status == PATHS_STATUS_NOLINK || c.peers == 0) {
+		snprintf(buf, len, "%s", INSERT_WHY_NO_PEERS);
+		return;
+	}
+	if (status == PATHS_STATUS_FEW) {
+		paths_describe_relays(&c, why, sizeof(why));
+		snprintf(buf, len, "not yet in the network: no onion path of "
+		    "%u hops can be built (%s); it is kept here and inserted "
+		    "when one can", d->hops, why);
+		return;
+	}
+	if (status == PATHS_STATUS_UNBUILT || status == PATHS_STATUS_LOST) {
+		paths_describe(status, &c, why, sizeof(why));
+		snprintf(buf, len, "not yet in the network: %s; it is kept "
+		    "here and inserted %s", why, status == PATHS_STATUS_LOST ?
+		    "again later" : "when a path is built");
+		return;
+	}
+	route = status == ROUTE_STATUS_TIMEOUT ? "had no answer in time" :
+	    status == ROUTE_STATUS_REFUSED ? "was refused: a routing table on "
+	    "the way is full" : status == ROUTE_STATUS_RNF ||
+	    status == ROUTE_STATUS_DNF ? "found no node on its route to take "
+	    "it" : status == INS_STATUS_LOCAL ? "could not be read from this "
+	    "node's store (its log says why)" : "failed";
+	snprintf(buf, len, "not yet in the network: %llu block%s acknowledged, "
+	    "then one %s%s; it is kept here and tried again in %.0f s",
+	    (unsigned long long)ins->blocks, ins->blocks == 1 ? "" : "s",
+	    route, status == INS_STATUS_LOCAL ? "" : " (after retries)",
+	    d->backoff);
+}
+
+/* No path for d's hop count: the other waiters of that count are told
+ * now, not after an attempt each, and their documents wait for a path. */
+static void
+ins_no_path_all(struct inserter *ins, const struct ins_doc *d,
+    const char *why, double now)
+{
+	for (struct ins_doc *o = ins->head; o != NULL; o = o->next) {
+		if (o == d || o->hops != d->hops)
+			continue;
+		ins_notify(o, false, why);
+		o->wait_path = true;
+		if (o->next_try < now + o->backoff)
+			o->next_try = now + o->backoff;
+	}
 }
 
 static void
@@ -90,6 +163,8 @@ static void
 ins_end(struct inserter *ins, bool ok)
 {
 	struct ins_doc *d = ins->running;
+	double now = util_now();
+	char why[INSERT_WHY_MAX];
 
 	tree_iter_free(ins->iter);
 	ins->iter = NULL;
@@ -98,14 +173,17 @@ ins_end(struct inserter *ins, bool ok)
 	if (ok) {
 		log_info("insert: the network has %s (%llu blocks)", d->uri,
 		    (unsigned long long)ins->blocks);
-		ins_notify(d, true);
+		ins_notify(d, true, NULL);
 		free(d);
 		return;
 	}
-	log_info("insert: %s failed after %llu blocks; trying again in "
-	    "%.0f s", d->uri, (unsigned long long)ins->blocks, d->backoff);
-	ins_notify(d, false);
-	d->next_try = util_now() + d->backoff;
+	ins_describe(ins, d, ins->fail_status, why, sizeof(why));
+	log_info("insert: %s: %s", d->uri, why);
+	ins_notify(d, false, why);
+	d->wait_path = ins_no_path(ins->fail_status);
+	if (d->wait_path)
+		ins_no_path_all(ins, d, why, now);
+	d->next_try = now + d->backoff;
 	d->backoff = d->backoff * 2 < INSERT_RETRY_MAX ? d->backoff * 2 :
 	    INSERT_RETRY_MAX;
 	ins_append(ins, d);
@@ -163,11 +241,12 @@ ins_on_block(void *arg, int status, const uint8_t *block)
 	(void)block;
 	if (status == ROUTE_STATUS_STORED) {
 		ins->blocks++;
-	} else if (!ins->failed && s->tries < INSERT_TRIES &&
-	    ins_send(ins, s) == 0) {
+	} else if (!ins->failed && !ins_no_path(status) &&
+	    s->tries < INSERT_TRIES && ins_send(ins, s) == 0) {
 		return;
-	} else {
+	} else if (!ins->failed) {
 		ins->failed = true;
+		ins->fail_status = status;
 	}
 	s->used = false;
 	ins->inflight--;
@@ -196,7 +275,9 @@ ins_start(struct inserter *ins)
 	}
 	ins->running = d;
 	ins->iter_done = ins->failed = false;
+	ins->fail_status = 0;
 	ins->blocks = 0;
+	d->wait_path = false;
 	return true;
 }
 
@@ -215,15 +296,18 @@ ins_fill(struct inserter *ins)
 		s = &ins->slot[i];
 		if ((rc = tree_iter_next(ins->iter, s->rkey)) <= 0) {
 			ins->iter_done = rc == 0;
-			ins->failed = rc < 0;
-			if (rc < 0)
+			if (rc < 0) {
+				ins->failed = true;
+				ins->fail_status = INS_STATUS_LOCAL;
 				log_warn("insert: cannot walk %s: %s",
 				    ins->running->uri, store_strerror(rc));
+			}
 			break;
 		}
 		s->tries = 0;
 		if (ins_send(ins, s) != 0) {
 			ins->failed = true;
+			ins->fail_status = INS_STATUS_LOCAL;
 			break;
 		}
 		s->used = true;
@@ -253,18 +337,55 @@ ins_pump(struct inserter *ins)
 		ins_del_done(ins, STORE_ENOMEM);
 }
 
-/* Once a second: waiters past their bound, documents due again. */
+/* Why a waiter's document is not in the network after INSERT_WAIT_MAX
+ * s, though no attempt at it failed. */
+static void
+ins_describe_wait(struct inserter *ins, const struct ins_doc *d, char *buf,
+    size_t len)
+{
+	size_t ahead = 0;
+
+	if (peers_count(ins->node->peers) == 0) {
+		snprintf(buf, len, "not yet in the network: this node lost its "
+		    "peers while inserting it; it is kept here and inserted "
+		    "when it has one");
+		return;
+	}
+	if (d == ins->running) {
+		snprintf(buf, len, "not yet in the network: %llu block%s of it "
+		    "acknowledged within %.0f s, not all yet; the node goes on "
+		    "inserting it", (unsigned long long)ins->blocks,
+		    ins->blocks == 1 ? "" : "s", INSERT_WAIT_MAX);
+		return;
+	}
+	for (const struct ins_doc *o = ins->head; o != NULL && o != d;
+	    o = o->next)
+		ahead++;
+	snprintf(buf, len, "not yet in the network: %zu document%s ahead of "
+	    "it in the insert queue after %.0f s; it is kept here and inserted "
+	    "in turn", ahead, ahead == 1 ? " is" : "s are", INSERT_WAIT_MAX);
+}
+
+/* Once a second: waiters past their bound, documents due again (those
+ * that found no path, as soon as one is built). */
 static void
 ins_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct inserter *ins = arg;
 	double now = util_now();
+	char why[INSERT_WHY_MAX];
 
 	(void)fd;
 	(void)what;
-	for (struct ins_doc *d = ins->head; d != NULL; d = d->next)
-		if (d->fn != NULL && now - d->added > INSERT_WAIT_MAX)
-			ins_notify(d, false);
+	for (struct ins_doc *d = ins->head; d != NULL; d = d->next) {
+		if (d->fn != NULL && now - d->added > INSERT_WAIT_MAX) {
+			ins_describe_wait(ins, d, why, sizeof(why));
+			ins_notify(d, false, why);
+		}
+		if (d->wait_path && d->next_try > now &&
+		    paths_have_ready(ins->node->paths, d->hops))
+			d->next_try = now;
+	}
 	ins_pump(ins);
 }
 

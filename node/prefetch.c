@@ -1,4 +1,5 @@
 /* prefetch.c - see prefetch.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,16 +42,25 @@ prefetch_same(const struct chk_root *a, const struct chk_root *b)
 	    a->typed == b->typed;
 }
 
+/* A failure takes the fetch's own reason and status where it has one. */
 static void
 prefetch_end(struct prefetch_job *j, enum prefetch_state state, int status)
 {
+	const char *why = NULL;
+	int st = 0;
+
+	if (state == PREFETCH_FAILED && j->f != NULL &&
+	    (why = fetch_why(j->f, &st)) != NULL && st != 0)
+		status = st;
+	snprintf(j->info.why, sizeof(j->info.why), "%s", why ? why : "");
 	fetch_free(j->f);
 	j->f = NULL;
 	j->info.state = state;
 	j->info.status = status;
 	j->ended = util_now();
 	if (state == PREFETCH_FAILED)
-		log_info("gateway: a document was not fetched (%d)", status);
+		log_info("gateway: a document was not fetched (%d): %s", status,
+		    j->info.why);
 }
 
 static void

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "crypto/chk.h"
+#include "node/fetch.h"
 
 #define PREFETCH_SLOTS 16
 #define PREFETCH_RUNNING_MAX 4
@@ -57,7 +58,8 @@ enum prefetch_state {
 
 struct prefetch_info {
 	enum prefetch_state state;
-	int status;		/* FAILED: 404, 422, 503 or 500 (fetch.h) */
+	int status;		/* FAILED: 404, 422, 503, 504 or 500 (fetch.h) */
+	char why[FETCH_WHY_MAX]; /* FAILED: why, in one line (fetch_why()) */
 	uint64_t got;		/* document bytes read so far */
 	uint64_t length;	/* the document's length; 0 until known */
 	double elapsed;		/* seconds since the job started */

@@ -266,8 +266,9 @@ req -H "$AUTH" -H 'Expect:' --data-binary @"$TMP/small" \
 URI=$(jget "$TMP/body" uri)
 [ "$CODE" = 200 ] && [ "${URI:0:4}" = CHK@ ] &&
     [ "${URI##*/}" = hello.txt ] && [ "$(jget "$TMP/body" pending)" = true ] &&
+    jget "$TMP/body" warning | grep -q '^not yet in the network: this node has no peers' &&
     grep -qi '^content-type: application/json' "$TMP/hdr"
-ok $? "put with name and hops: 200 JSON, uri CHK@.../hello.txt, pending true"
+ok $? "put with name and hops: 200 JSON, uri CHK@.../hello.txt, pending true, a warning that says why"
 get_file "$URI" "$TMP/small.out" && cmp -s "$TMP/small" "$TMP/small.out"
 ok $? "get of that URI gives the bytes back"
 # hops=0 (no onion path) only with no_anonymity=1 (docs/onion.md).
@@ -306,7 +307,7 @@ bad_get 400 "CHK@$RK,$CK,$(flip "$EX" 0)" "with an altered extra field (version)
 bad_get 400 "CHK@$RK,$CK,${EX}A" "with a longer extra field"
 bad_get 400 "CHK@${RK:0:10}*${RK:11},$CK,$EX" "with a non-base64 character"
 bad_get 400 "$KEYS/a%2Fb" "with a '/' in the name"
-bad_get 404 "CHK@$(flip "$RK" 5),$CK,$EX" "with an altered routing key character"
+bad_get 503 "CHK@$(flip "$RK" 5),$CK,$EX" "with an altered routing key character (no peers to ask)"
 req -H "$AUTH" "/api/v1/get/CHK@$RK,$(flip "$CK" 5),$EX"
 [ "${CODE:0:1}" = 4 ] && is_error "$CODE"
 ok $? "get with an altered decryption key: a 4xx JSON error, not a cut 200 ($CODE $(jget "$TMP/body" error))"
@@ -314,9 +315,9 @@ RAND=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | cut -c1-4
 t0=$(now)
 req -H "$AUTH" "/api/v1/get/CHK@$RAND,$CK,$EX"
 t=$(elapsed "$t0")
-is_error 404 && jget "$TMP/body" error | grep -q '^content not found' &&
+is_error 503 && jget "$TMP/body" error | grep -q '^no peers: ' &&
     lt "$t" 2
-ok $? "get of a valid URI never inserted, no peers: 404 {\"error\":\"content not found ...\"} in ${t} s (< 2 s)"
+ok $? "get of a valid URI never inserted, no peers: 503 {\"error\":\"no peers: ...\"}, not 'not found', in ${t} s (< 2 s)"
 req -H "$AUTH" "/api/v1/get/$KEYS?hops=9"
 is_error 400
 ok $? "get with hops=9: 400"

@@ -214,7 +214,8 @@ code=$(get "$A/CHK@nonsense")
 [ "$code" = 400 ]; ok $? "GET /CHK@nonsense: 400"
 [ "${t:4:1}" = A ] && c=B || c=A
 code=$(get "$A/${t:0:4}$c${t:5}")
-[ "$code" = 404 ]; ok $? "GET of an unknown key: 404"
+[ "$code" = 503 ] && grep -q 'no peers' "$TMP/b"
+ok $? "GET of an unknown key, no peers to ask: 503 saying so, not 404 ($code)"
 code=$(get "$A/$t" -H 'Host: attacker.example')
 [ "$code" = 403 ]; ok $? "a document with a foreign Host: 403"
 # ---- another site's pages (Sec-Fetch-Site, sent by every current browser) ----
