@@ -798,7 +798,8 @@ paths_message(struct paths *ps, void *path, struct peer *p,
 		break;
 	case LINK_MSG_BUILD_FAIL:
 		paths_path_end(pa, p, pa->state == PATH_READY ?
-		    "torn down by a relay" : "a relay refused it");
+		    "torn down by a relay" : "a relay refused it or could not "
+		    "reach the next");
 		break;
 	case LINK_MSG_CELL: case LINK_MSG_CELL_LARGE:
 		if (pa->state != PATH_READY) {

@@ -9,7 +9,8 @@
 # restart. Then two more nodes join (five): the pending inserts go out by
 # themselves, and a sixth node that joins after them gets them over its
 # paths; a key never inserted is "content not found", with the tries
-# made. Every bound is measured.
+# made. Last, four nodes of which one dies: relays enough, but no path
+# can be built, and put and get say that. Every bound is measured.
 . "$(dirname "$0")/lib.sh"
 
 # ms: milliseconds since the epoch; secs MS: MS as seconds.
@@ -209,7 +210,44 @@ for p in "$PID_F" "$PID_E" "$PID_D" "$PID_C" "$PID_B" "$PID_A"; do
 	stop_node "$p" || good=1
 done
 ok $good "all nodes stop cleanly"
-for d in "$L" "$A" "$B" "$C" "$D" "$E" "$F"; do
+
+# ---- relays enough, but no path can be built ----
+# Four nodes; one of them is killed, and its descriptor stays in the
+# others' caches (it is valid for 48 h): G knows 3 relays, every 3-hop
+# path of G's must go through the dead one, and no build succeeds. G has
+# peers: this is neither "no peers" nor "too few relays".
+G=$TMP/g H=$TMP/h I=$TMP/i J=$TMP/j
+mkdir -p "$G" "$H" "$I" "$J"
+start_node "$G" && PID_G=$NODE_PID &&
+    start_node "$H" --peer "$(cat "$G/address")" && PID_H=$NODE_PID &&
+    start_node "$I" --peer "$(cat "$G/address")" && PID_I=$NODE_PID &&
+    start_node "$J" --peer "$(cat "$H/address")" && PID_J=$NODE_PID &&
+    wait_until 30 relays_at_least "$G" 3 && wait_until 30 relays_at_least "$H" 3 &&
+    wait_until 30 relays_at_least "$I" 3
+ok $? "four nodes G, H, I, J, each of G, H, I knowing 3 relays"
+kill -KILL "$PID_J"
+wait "$PID_J" 2>/dev/null
+gone() { [ "$(field "$1" 'sum(p["hops"] == 3 and p["state"] == "ready" for p in s["paths"])')" = 0 ]; }
+wait_until 30 gone "$G"
+ok $? "J killed: G has no ready 3-hop path left (every one went through J)"
+timed_get "$G" "$NONE" unbuilt
+[ "$RC" -eq 1 ] && [ "$EL" -le 30000 ] && [ "$(lines "$TMP/unbuilt.err")" = 1 ] &&
+    grep -q '^umbra get: no onion path of 3 hops could be built within 20 s (3 relays known; ' \
+    "$TMP/unbuilt.err" && ! grep -qi 'not found\|no peers' "$TMP/unbuilt.err"
+ok $? "get at G fails in $(secs $EL) s (<= 30), exit $RC: no path could be built, 3 relays known (not 'no peers', not 'not found')"
+diag "get: $(cat "$TMP/unbuilt.err")"
+timed_put "$G" "$TMP/doc1" unbuilt
+[ "$RC" -eq 0 ] && grep -q '^CHK@' "$TMP/unbuilt.uri" && [ "$EL" -le 30000 ] &&
+    grep -q 'not yet in the network: no onion path of 3 hops could be built' \
+    "$TMP/unbuilt.err"
+ok $? "put at G gives its URI in $(secs $EL) s (<= 30), pending, saying no path could be built"
+diag "put: $(cat "$TMP/unbuilt.err")"
+good=0
+for p in "$PID_I" "$PID_H" "$PID_G"; do
+	stop_node "$p" || good=1
+done
+ok $good "G, H and I stop cleanly"
+for d in "$L" "$A" "$B" "$C" "$D" "$E" "$F" "$G" "$H" "$I"; do
 	check_node_log "$d.log"
 done
 done_testing
