@@ -295,7 +295,10 @@ paths_used(const struct paths *ps, uint64_t ticket)
 /* ---- paths: building ---- */
 
 /* The /16 (IPv4) or /32 (IPv6) of a descriptor, tagged by family, or 0
- * on loopback, where every node of a test network shares one. */
+ * on loopback, where every node of a test network shares one. In
+ * 198.18.0.0/15 (RFC 2544: benchmarking, never routed on the Internet)
+ * a /24 stands for a network, so that a test network there can hold
+ * many (it has only two /16s) and still meets the rule. */
 static uint64_t
 paths_net_of(const struct onion_desc *d)
 {
@@ -304,6 +307,9 @@ paths_net_of(const struct onion_desc *d)
 	if (d->family == 4) {
 		if (d->addr[0] == 127)
 			return 0;
+		if (d->addr[0] == 198 && (d->addr[1] & 0xfe) == 18)
+			return (5ull << 32) | ((uint32_t)d->addr[1] << 8) |
+			    d->addr[2];
 		return (4ull << 32) | ((uint32_t)d->addr[0] << 8) | d->addr[1];
 	}
 	if (memcmp(d->addr, &in6addr_loopback, 16) == 0)

@@ -59,15 +59,25 @@ test_usable(void)
 	    paths_count_usable(d, 5, 100) == 5,
 	    "counts stop at max, and max stops at ONION_MAX_HOPS");
 	n = 0;
-	d[n++] = v4(1, 198, 18, 0, 1);
-	d[n++] = v4(2, 198, 18, 7, 9);		/* the same /16 */
-	d[n++] = v4(3, 198, 19, 0, 1);
-	d[n++] = v4(4, 198, 18, 200, 2);	/* the same /16 again */
+	d[n++] = v4(1, 10, 18, 0, 1);
+	d[n++] = v4(2, 10, 18, 7, 9);		/* the same /16 */
+	d[n++] = v4(3, 10, 19, 0, 1);
+	d[n++] = v4(4, 10, 18, 200, 2);	/* the same /16 again */
 	TAP_OK(paths_count_usable(d, n, 8) == 2,
 	    "IPv4: no two relays of a path in one /16 (4 known, 2 usable)");
 	d[n++] = v4(5, 10, 1, 0, 1);
 	TAP_OK(paths_count_usable(d, n, 8) == 3 &&
 	    paths_count_usable(d, n, 2) == 2, "another /16 adds one");
+	d[0] = v4(1, 198, 18, 0, 1);
+	d[1] = v4(2, 198, 18, 0, 9);		/* the same /24 */
+	d[2] = v4(3, 198, 18, 1, 1);
+	d[3] = v4(4, 198, 19, 0, 2);
+	TAP_OK(paths_count_usable(d, 4, 8) == 3, "198.18.0.0/15 "
+	    "(benchmarking): a /24 is a network (4 known, 3 usable)");
+	d[0] = v4(1, 198, 17, 0, 1);
+	d[1] = v4(2, 198, 17, 1, 1);		/* outside the range */
+	TAP_OK(paths_count_usable(d, 2, 8) == 1, "198.17/16, beside it: "
+	    "one network");
 	n = 0;
 	d[n++] = v6(1, 0x20010db8, 1);
 	d[n++] = v6(2, 0x20010db8, 2);		/* the same /32 */
