@@ -16,16 +16,14 @@
 # link is a lossless LAN of sub-millisecond latency at a limited rate.
 #
 # Addresses. Node I gets host (I-1)/K+1 of network (I-1)%K of NETNS_NETS
-# (K networks). The default spreads nodes over 198.18.0.0/16 (RFC 2544's
-# benchmarking range) and the three TEST-NETs of RFC 5737, all reachable
-# on the one bridge (each namespace has an on-link route to each): an
-# origin never takes two relays of one /16 (IPv4) for a path
-# (node/paths.c, paths_choose()), and 198.18.0.0/15 holds only two /16s,
-# so a network all inside it could never build a 3-hop path. With
-# NETNS_NETS=198.18.0.0/15 every node is inside the benchmarking range
-# (and 3-hop paths need the node to treat that range as one test network,
-# as it does loopback). 198.19.0.0/16 stays out of the defaults: the LANs
-# behind NAT routers are its /24s (router R: 198.19.R.0/24).
+# (K networks), all reachable on the one bridge (each namespace has an
+# on-link route to each). Every address is in 198.18.0.0/15 (RFC 2544's
+# benchmarking range, never routed on the Internet): by default the
+# nodes are spread over the sixteen /24s 198.18.0-15.0/24, which the
+# node counts as sixteen networks there (an origin takes no two relays
+# of one network for a path: node/paths.c, paths_net_of()), and the LANs
+# behind NAT routers are the /24s of 198.19.0.0/16 (router R:
+# 198.19.R.0/24).
 #
 # NAT. netns_add_nat_node puts a node behind a router namespace with two
 # legs (the bridge, as "wan", and a LAN bridge "lan" in the router's own
@@ -58,7 +56,7 @@
 NETNS_PREFIX=${NETNS_PREFIX:-um$$-}
 NETNS_RATE=${NETNS_RATE:-100mbit}
 NETNS_BURST=${NETNS_BURST:-64kb}
-NETNS_NETS=${NETNS_NETS:-198.18.0.0/16 192.0.2.0/24 198.51.100.0/24 203.0.113.0/24}
+NETNS_NETS=${NETNS_NETS:-$(for k in $(seq 0 15); do printf '198.18.%d.0/24 ' "$k"; done)}
 NETNS_NAT=${NETNS_NAT:-masquerade}
 NETNS_PORT=9479			# the node's default peer port
 NETNS_BR=${NETNS_PREFIX}br	# the bridge's namespace
