@@ -324,11 +324,25 @@ node_reach_probe(void *arg, uint32_t handle, uint64_t nonce,
 	return peers_ask_probe(peers_by_handle(node->peers, handle), nonce, a);
 }
 
+/* The port of the address we announce, 0 if none. */
+static uint16_t
+node_announced_port(const struct node *node)
+{
+	const char *a = reach_address(node->reach);
+	char host[UTIL_HOST_MAX];
+	uint16_t port = 0;
+
+	if (a == NULL || util_parse_hostport(a, host, &port) != 0)
+		return 0;
+	return port;
+}
+
 static void
 node_reach_changed(void *arg)
 {
 	struct node *node = arg;
 
+	peers_set_hello_port(node->peers, node_announced_port(node));
 	relays_announce(node->relays, reach_address(node->reach));
 	if (node->api != NULL && node_write_address(node) != 0)
 		log_warn("cannot write %s/address: %s", node->cfg.datadir,
@@ -356,6 +370,7 @@ node_start_reach(struct node *node)
 		return -1;
 	}
 	relays_start(node->relays, node->peers);
+	peers_set_hello_port(node->peers, node_announced_port(node));
 	relays_announce(node->relays, reach_address(node->reach));
 	return 0;
 }

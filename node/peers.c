@@ -142,6 +142,7 @@ struct peers {
 	char *path;		/* DIR/peers */
 	int listen_fd;
 	uint16_t listen_port;
+	uint16_t hello_port;	/* HELLO's: where we can be dialed, or 0 */
 	char listen_addr[PEERS_ADDR_MAX];
 	struct event *listen_ev, *resume_ev, *reap_ev, *dial_ev, *hello_ev,
 	    *save_ev;
@@ -844,7 +845,7 @@ peer_send_hello(struct peer *p)
 	struct peer *o;
 
 	m.type = LINK_MSG_HELLO;
-	m.hello.port = p->ps->listen_port;
+	m.hello.port = p->ps->hello_port;
 	m.hello.npeers = 0;
 	for (o = p->ps->links; o != NULL; o = o->next) {
 		if (m.hello.npeers == LINK_HELLO_MAX_PEERS)
@@ -1908,7 +1909,7 @@ peers_listen(struct peers *ps, const char *spec, char *why, size_t whylen)
 		    strerror(err ? err : errno));
 		return -1;
 	}
-	ps->listen_port = peers_sa_port(&ss);
+	ps->listen_port = ps->hello_port = peers_sa_port(&ss);
 	peers_format(&ss, ps->listen_port, ps->listen_addr,
 	    sizeof(ps->listen_addr));
 	ps->listen_ev = event_new(ps->base, ps->listen_fd, EV_READ | EV_PERSIST,
@@ -2384,6 +2385,15 @@ peer_foaf(const struct peer *p, double *locs, size_t max)
 }
 
 /* ---- path links ---- */
+
+void
+peers_set_hello_port(struct peers *ps, uint16_t port)
+{
+	if (port == ps->hello_port)
+		return;
+	ps->hello_port = port;
+	peers_changed(ps);	/* a HELLO round says it */
+}
 
 struct peer *
 peers_by_handle(struct peers *ps, uint32_t handle)

@@ -127,6 +127,10 @@ void peers_free(struct peers *ps);
 
 /* The address actually listened on, HOST:PORT (port 0 resolved). */
 const char *peers_listen_address(const struct peers *ps);
+/* The port HELLO says we can be dialed at (the listen port at first):
+ * 0 while we know of no address peers reach us at, so that nobody
+ * passes on an address of ours that no one can dial. */
+void peers_set_hello_port(struct peers *ps, uint16_t port);
 /* Links up. */
 size_t peers_count(const struct peers *ps);
 /* Calls fn for every link up, in no particular order. */
