@@ -136,8 +136,8 @@ bool paths_have_ready(const struct paths *ps, unsigned hops);
 void paths_counts(struct paths *ps, unsigned hops, struct paths_counts *c);
 
 /* Pure. How many of the n descriptors d one path could hold: distinct
- * ones, no two in one /16 (IPv4) or /32 (IPv6) outside loopback; counts
- * no further than max. */
+ * ones, no two in one /16 (IPv4; a /24 in 198.18.0.0/15) or /32 (IPv6)
+ * outside loopback; counts no further than max. */
 size_t paths_count_usable(const struct onion_desc *d, size_t n, size_t max);
 /* Pure. The relays known and needed, as "1 relay known, 3 needed" (or
  * "5 relays known but only 2 in distinct networks ..."), into buf. */
