@@ -259,6 +259,40 @@ test_config(void)
 	config_free(&cfg);
 }
 
+/* announce = HOST[:PORT]: a numeric IP, IPv6 in brackets with a port. */
+static void
+test_announce(void)
+{
+	static const struct {
+		const char *v;
+		int ok;
+	} cases[] = {
+		{ "198.18.0.5", 1 }, { "198.18.0.5:7000", 1 },
+		{ "2001:db8::1", 1 }, { "[2001:db8::1]", 1 },
+		{ "[2001:db8::1]:7000", 1 }, { "example.org", 0 },
+		{ "example.org:9479", 0 }, { "198.18.0.5:99999", 0 },
+		{ "198.18.0.5:", 0 }, { "[]:1", 0 }, { "[198.18.0.5", 0 },
+		{ "2001:db8::1]:7000", 0 }, { "1.2.3", 0 },
+	};
+	struct node_config cfg = { 0 };
+	char why[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = config_set(&cfg, "announce", cases[i].v, 0, why,
+		    sizeof(why));
+
+		TAP_OK(cases[i].ok ? rc == 0 && strcmp(cfg.announce,
+		    cases[i].v) == 0 : rc != 0 && strstr(why, "--announce"),
+		    "announce = %s: %s", cases[i].v, cases[i].ok ? "taken" :
+		    "refused, saying so");
+	}
+	TAP_OK(config_parse_text(&cfg, "announce = 198.18.0.9\n", 22, why,
+	    sizeof(why)) == 0 &&
+	    strcmp(cfg.announce, "[2001:db8::1]:7000") == 0,
+	    "the file does not override the command line's announce");
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -269,5 +303,6 @@ main(void)
 	test_type();
 	test_range();
 	test_config();
+	test_announce();
 	return tap_done();
 }
