@@ -79,6 +79,13 @@ done
 ok $? "one peer lying about N's address: N keeps announcing the truth"
 kill "$L0" 2>/dev/null
 
+# A flood of dial-back requests: each refused, the link kept, at most
+# one dial made (to a closed port: the node's log says why not).
+"$EVIL" probeflood "127.0.0.1:$NP#$NK" 100 >"$TMP/flood.out" 2>&1
+rc=$?
+[ "$rc" -eq 0 ]
+ok $? "100 PROBEs at once: $(head -1 "$TMP/flood.out")"
+
 # M hears only from two liars who agree: the dial-back fails, so M
 # announces nothing; honest peers then teach it the truth.
 start_node "$TMP/m" --listen 0.0.0.0:0

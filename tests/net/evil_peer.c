@@ -35,6 +35,9 @@
  *   liar       ARG IP:PORT (IPv4): SEEN says the node is there, and the
  *              link is held 40 s, every PROBE ignored; hostile liars are
  *              judged by what the node announces (tests/net/address.sh)
+ *   probeflood ARG (default 100) PROBEs at once, to dial us back at
+ *              127.0.0.1:1: one PROBE_FAIL for each within 15 s, the
+ *              link up (PONG); the node dials at most one of them
  *   slowread   ARG COUNT:FILL:RKEY: COUNT links each keeping FILL DATA
  *              frames of RKEY queued at the node, read slowly: the node
  *              must close some (its send queues are capped in all,
@@ -1747,6 +1750,52 @@ evil_liar(struct evil *e, const char *arg)
 		    EVIL_IO_BAD ? e->why_bad : evil_io_str(rc));
 	return evil_verdict(true, "said the node is at %s for %.0f s", arg,
 	    EVIL_LIAR_HOLD);
+}
+
+/*
+ * A flood of dial-back requests: the node must not become a scanner
+ * (one dial-back per link per 5 s) nor queue them, and must answer each
+ * (PROBE_FAIL) so an honest asker moves on.
+ */
+static int
+evil_probeflood(struct evil *e, const char *arg)
+{
+	long n = arg != NULL ? strtol(arg, NULL, 10) : 100;
+	struct link_msg m, probe = { .type = LINK_MSG_PROBE };
+	const char *why;
+	long fails = 0;
+	double deadline;
+	int rc = EVIL_IO_OK;
+
+	if (n < 1 || n > 10000)
+		return evil_verdict(false, "ARG: 1 to 10000 PROBEs");
+	if (evil_handshake(e, false, &why) != 0)
+		return evil_verdict(false, "handshake: %s", why);
+	e->answer_ping = true;
+	if (evil_greet(e) != 0)
+		return evil_verdict(false, "cannot send HELLO and PEERS");
+	probe.probe.addr.family = 4;
+	memcpy(probe.probe.addr.addr, (const uint8_t[]){ 127, 0, 0, 1 }, 4);
+	probe.probe.addr.port = 1;
+	deadline = evil_now() + 15.0;
+	for (long i = 0; i < n && rc == EVIL_IO_OK; i++) {
+		probe.probe.nonce = (uint64_t)i;
+		rc = evil_send_msg(e, &probe, deadline);
+	}
+	while (rc == EVIL_IO_OK && fails < n) {
+		rc = evil_expect(e, EVIL_BIT(LINK_MSG_PROBE_FAIL), deadline,
+		    &m);
+		if (rc == EVIL_IO_OK)
+			fails++;
+	}
+	if (rc == EVIL_IO_OK)
+		rc = evil_send_ping(e, 7, evil_now() + 5.0);
+	if (rc == EVIL_IO_OK)
+		rc = evil_expect(e, EVIL_BIT(LINK_MSG_PONG), evil_now() + 5.0,
+		    &m);
+	return evil_verdict(rc == EVIL_IO_OK, "%ld PROBEs: %ld PROBE_FAIL "
+	    "back, the link %s", n, fails, rc == EVIL_IO_OK ? "up (PONG)" :
+	    rc == EVIL_IO_BAD ? e->why_bad : evil_io_str(rc));
 }
 
 /* ---- hundreds of connections at once ---- */
@@ -3844,6 +3893,7 @@ static const struct evil_scenario {
 	{ "slowloris", evil_slowloris },
 	{ "hold", evil_hold },
 	{ "liar", evil_liar },
+	{ "probeflood", evil_probeflood },
 	{ "swarm", evil_swarm },
 	{ "slowread", evil_slowread },
 	{ "probe", evil_probe },
