@@ -8,12 +8,17 @@
 # one without an onion path and one over 3 hops; gets at the farthest node,
 # and at an 11th node started after the puts: one document with 0 hops,
 # the other with 3), and the RSS of an idle relay with 20 leaf nodes.
+# Last, tests/bench/netns_bench.sh: ten default nodes in network
+# namespaces with 100 Mbit/s lines, a put of 64 MiB at one and a 3-hop
+# get of it at a node that joined after the put, against the line rate
+# (skipped, saying why, when not root or without namespaces).
 #
 # Starts its nodes on 127.0.0.1 (port 0) in a temp dir, stops them by PID,
 # removes every file it made. Needs about 1.5 GiB of free space in
 # ${TMPDIR:-/tmp}. BENCH_SIZE=BYTES sets the single-node document size
 # (default 256 MiB), BENCH_NET_SIZE=BYTES that of each of the two network
-# ones (default 64 MiB); BENCH_NET=0 skips the network cases.
+# ones (default 64 MiB); BENCH_NET=0 skips the network cases,
+# BENCH_NETNS=0 only the one in namespaces.
 
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
@@ -935,5 +940,17 @@ echo "reference: GNUnet 0.19 fetches at ~$GNUNET_GET_MBPS MB/s between two" \
     "local peers on this machine, Tor moves $TOR_MBPS MB/s over 3 local" \
     "relays; network get 3 hops here is $(fmt1 "$(calc "m / g" \
     -v m="$MBPS_N11_3" -v g="$GNUNET_GET_MBPS")") x GNUnet"
+
+# ---- 7. the network in namespaces ----
+
+# Ten default nodes, each in a network namespace of its own, on lines of
+# 100 Mbit/s: a put of 64 MiB, and a 3-hop get of it at a node that
+# joined after the put (netns_bench.sh; it says so and goes on when it
+# cannot run here: not root, or no namespaces). BENCH_NETNS=0 skips it.
+if [ "${BENCH_NETNS:-1}" = 0 ]; then
+	echo "# --- network in namespaces: skipped (BENCH_NETNS=0) ---"
+elif ! bash "$(dirname "$0")/netns_bench.sh" "$BUILDDIR"; then
+	die "the network in namespaces failed (netns_bench.sh)"
+fi
 echo "# umbra bench: done, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $FAILED
