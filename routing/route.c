@@ -337,42 +337,89 @@ route_entry_tried(const struct route_entry *e, route_peer_t p)
 	return false;
 }
 
+/* Where this id is known to have been, as seen from here: the sender's
+ * location and those of the peers it was sent to (still linked). A FOAF
+ * location among them draws nothing: the node there has the id already,
+ * and would only answer LOOP. */
+struct route_seen {
+	double loc[ROUTE_TRIES_MAX + 1];
+	size_t n;
+};
+
+static void
+route_seen_of(const struct route *r, const struct route_entry *e,
+    struct route_seen *seen)
+{
+	int s;
+
+	seen->n = 0;
+	if (e->from_slot >= 0)
+		seen->loc[seen->n++] = r->peers[e->from_slot].loc;
+	for (size_t i = 0; i < e->ntried; i++)
+		if ((s = route_slot_find(r, e->tried[i])) >= 0)
+			seen->loc[seen->n++] = r->peers[s].loc;
+}
+
+static bool
+route_seen_has(const struct route_seen *seen, double loc)
+{
+	for (size_t i = 0; i < seen->n; i++)
+		if (seen->loc[i] == loc)
+			return true;
+	return false;
+}
+
 /* A peer's score for a key: its own distance or, while the hop after it
- * still has HTL to go one further, the best of its peers' distances. */
+ * still has HTL to go one further, the best of its peers' distances, not
+ * counting the nodes this id has been at (seen). */
 static double
-route_peer_score(const struct route_peer *p, double keyloc, uint8_t htl)
+route_peer_score(const struct route_peer *p, double keyloc, uint8_t htl,
+    const struct route_seen *seen)
 {
 	double best = location_distance(p->loc, keyloc);
 
 	for (size_t i = 0; htl > 1 && i < p->nfoaf; i++) {
 		double d = location_distance(p->foaf[i], keyloc);
 
-		if (d < best)
+		/* Seen is looked in only for a location that would win. */
+		if (d < best && !route_seen_has(seen, p->foaf[i]))
 			best = d;
 	}
 	return best;
 }
 
-/* The slot of the best untried peer for e that is not its sender, or -1.
- * Ties go to the lower slot, so the choice is deterministic. */
+/*
+ * The slot of the best untried peer for e that is not its sender, or -1:
+ * the lowest score; of equal scores the peer itself closest to the key
+ * (a node linked to us directly beats a peer that would pass it on to
+ * it), then the lower slot, so the choice is deterministic. In a dense
+ * network nearly every peer has the key's closest node among its FOAF,
+ * so without the second rule the tie went to the lowest slot and a
+ * request wandered; without `seen` every hop past that node was drawn
+ * back to it (docs/protocol.md, "Routing").
+ */
 static int
 route_pick_next(const struct route *r, const struct route_entry *e)
 {
-	double best = INFINITY;
+	double best = INFINITY, best_own = INFINITY;
+	struct route_seen seen;
 	int pick = -1;
 
 	if (e->ntried >= ROUTE_TRIES_MAX)
 		return -1;
+	route_seen_of(r, e, &seen);
 	for (size_t s = 0; s < r->nslots; s++) {
 		const struct route_peer *p = &r->peers[s];
-		double d;
+		double d, own;
 
 		if (!p->used || (!e->local && p->handle == e->from) ||
 		    p->handle == e->avoid || route_entry_tried(e, p->handle))
 			continue;
-		d = route_peer_score(p, e->keyloc, e->htl);
-		if (d < best) {
+		d = route_peer_score(p, e->keyloc, e->htl, &seen);
+		own = location_distance(p->loc, e->keyloc);
+		if (d < best || (d == best && own < best_own)) {
 			best = d;
+			best_own = own;
 			pick = (int)s;
 		}
 	}

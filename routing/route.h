@@ -53,10 +53,18 @@
  * DONE ROUTE_STATUS_REFUSED. The engine's
  * memory is O(peers + ids); each event costs O(1) table work plus a scan
  * of the peers (at most ROUTE_PEERS_MAX, each with <= ROUTE_FOAF_MAX FOAF
- * locations); timers sit in a binary heap.
+ * locations) and one for each peer the id tried (at most
+ * ROUTE_TRIES_MAX); timers sit in a binary heap.
  *
  * Each id tries at most ROUTE_TRIES_MAX peers; then it counts as having no
  * peer left.
+ *
+ * The next hop (docs/protocol.md, "Routing"): of the peers not tried for
+ * the id and not its sender, the one with the lowest score, its own
+ * distance to the key or, while HTL > 1, the least of its FOAF locations'
+ * distances; a FOAF location that is the sender's or a tried peer's does
+ * not count (that node has the id). Of equal scores the peer itself
+ * closest to the key wins, then the lower slot.
  *
  * ACCEPTED (docs/protocol.md, "Routing"): a node that takes a peer's
  * REQUEST or INSERT into its table sends ACCEPTED for it to that peer at

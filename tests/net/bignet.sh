@@ -18,8 +18,10 @@
 #    the time until every survivor has a 3-hop path again, and
 #    BIGNET_GETS more gets of the same documents at survivors.
 # BIGNET_WAIT (default 600) bounds each wait for paths; every command has
-# a timeout. Needs root (network namespaces); not in make check or CI.
-# BIGNET_KEEP=DIR keeps the node logs and the per-get records there.
+# a timeout. Needs root (network namespaces); make check and CI run its
+# 20-node version (bignet20.sh), not this one.
+# BIGNET_KEEP=DIR keeps the node logs, the per-get records and the
+# numbers of the nodes killed (killed.txt) there.
 # Exit status: 0 if every node got a path in time and both rounds of gets
 # reached 99 %; 1 otherwise; 2 on bad usage; 77 if it cannot run here.
 
@@ -58,7 +60,8 @@ fi
 
 keep() {
 	[ -n "${BIGNET_KEEP:-}" ] && mkdir -p "$BIGNET_KEEP" || return 0
-	cp "$TMP"/n*.log "$TMP"/gets*.txt "$TMP"/puts.txt "$BIGNET_KEEP/" 2> /dev/null
+	cp "$TMP"/n*.log "$TMP"/gets*.txt "$TMP"/puts.txt "$TMP"/killed.txt \
+	    "$BIGNET_KEEP/" 2> /dev/null
 	echo "kept in $BIGNET_KEEP"
 }
 trap 'keep; netns_cleanup; cleanup' EXIT
@@ -306,7 +309,13 @@ nk=$((N * KILL / 100))
 read -r -a victims <<< "$(alive_nodes | shuf -n "$nk" | tr '\n' ' ')"
 for i in "${victims[@]}"; do
 	netns_kill_node "$i"
+	# Reaped: its PID is free for any process now (pid_max is 32768
+	# here, and a run starts thousands), which neither alive_nodes nor
+	# the cleanup's SIGTERM may take for this node.
+	PIDS=$(for p in $PIDS; do [ "$p" = "${NPID[i]}" ] || printf ' %s' "$p"; done)
+	unset "NPID[i]"
 done
+echo "${victims[*]}" > "$TMP/killed.txt"
 gone=0
 for i in "${victims[@]}"; do
 	for d in $(seq 0 $((DOCS - 1))); do

@@ -2,7 +2,9 @@
  * test_route.c - unit tests for routing/route.[ch]: each scenario drives an
  * engine with a scripted clock and checks the exact actions; then a small
  * in-process network of 1000 engines (Kleinberg links, FOAF, a FIFO of
- * messages) checks that requests find keys held by the closest node.
+ * messages) checks that requests find keys held by the closest node, and
+ * one of 100 densely linked engines (as `make bignet` runs) that blocks
+ * inserted there are still found after 30% of the nodes died.
  */
 #include "routing/route.h"
 #include "routing/location.h"
@@ -744,9 +746,44 @@ test_lookup(void)
 	route_free(r);
 }
 
+/* Ties: in a dense network nearly every peer has the key's closest node
+ * among its FOAF, so many peers share the best score. */
+static void
+test_ties(void)
+{
+	struct route *r = engine_make(0.3, true, true);
+	double near = at(0.01), foaf[] = { at(0.01) };
+	size_t n;
+
+	/* Peer 5 sits at 0.01, linked last (the highest slot); peer 1 (slot
+	 * 0) has it among its FOAF: both score 0.01. */
+	TAP_OK(route_peer_add(r, 5, near, true, true) == 0 &&
+	    route_peer_foaf(r, 1, foaf, 1) == 0, "ties: peer 5 and FOAF set");
+	n = route_request(r, 0, ROUTE_LOCAL, 1, rkey, 0, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 5, ROUTE_MSG_REQUEST, 1, 18),
+	    "ties: the node itself beats a peer that would pass it on");
+	/* It answers LOOP: it has the id. Peer 1's way to it draws no more:
+	 * the next is the closest by its own location, peer 2. */
+	n = route_reply(r, 1, 5, 1, ROUTE_MSG_LOOP, 0, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 2, ROUTE_MSG_REQUEST, 1, 18),
+	    "ties: a FOAF location already tried draws nothing");
+	/* From peer 5 itself: its location in peer 1's FOAF is the
+	 * sender's, so not a reason to go to peer 1. */
+	n = route_request(r, 2, 5, 2, rkey, 10, out, OUTN);
+	TAP_OK(n == 2 && is_acc(&out[0], 5, 2) &&
+	    is(&out[1], ROUTE_SEND, 2, ROUTE_MSG_REQUEST, 2, 9),
+	    "ties: the sender's location in a FOAF draws nothing");
+	/* Without peer 5 linked, its location in peer 1's FOAF counts. */
+	route_peer_remove(r, 3, 5, out, OUTN);
+	n = route_request(r, 3, ROUTE_LOCAL, 3, rkey, 0, out, OUTN);
+	TAP_OK(n == 1 && is(&out[0], ROUTE_SEND, 1, ROUTE_MSG_REQUEST, 3, 18),
+	    "ties: a FOAF location not seen still draws");
+	route_free(r);
+}
+
 /* ---- the simulator ---- */
 
-#define SIM_N 1000
+#define SIM_MAX 1000	/* nodes at most */
 #define SIM_LONG 4	/* long links each node starts; mean degree ~10 */
 #define SIM_REQ 300
 #define SIM_DEG_MAX 64
@@ -773,7 +810,6 @@ struct sim_node {
 	struct route *r;
 	int nlinks;
 	int links[SIM_DEG_MAX];
-	uint64_t holds;	/* the request id whose key it holds, or 0 */
 };
 
 struct sim_msg {
@@ -784,9 +820,14 @@ struct sim_msg {
 };
 
 static struct sim_node *sim;
-static int sim_order[SIM_N];	/* node indices by location */
+static int sim_n;		/* nodes in the network */
+static int sim_order[SIM_MAX];	/* node indices by location */
 static struct sim_msg *q;
 static size_t q_head, q_tail, q_cap;
+static bool sim_dead[SIM_MAX];	/* gone: removed from their peers */
+static bool sim_silent[SIM_MAX];	/* still linked, never answer */
+static bool sim_has[SIM_MAX];	/* its store holds the key asked now */
+static bool sim_keeping;	/* KEEP puts the key in sim_has */
 
 static int
 sim_cmp(const void *a, const void *b)
@@ -800,7 +841,7 @@ sim_cmp(const void *a, const void *b)
 static int
 sim_nearest(double x)
 {
-	int lo = 0, hi = SIM_N;	/* first with loc >= x */
+	int lo = 0, hi = sim_n;	/* first with loc >= x */
 	int a, b;
 
 	while (lo < hi) {
@@ -811,48 +852,70 @@ sim_nearest(double x)
 		else
 			hi = mid;
 	}
-	a = sim_order[lo % SIM_N];
-	b = sim_order[(lo + SIM_N - 1) % SIM_N];
+	a = sim_order[lo % sim_n];
+	b = sim_order[(lo + sim_n - 1) % sim_n];
 	return location_distance(sim[a].loc, x) <
 	    location_distance(sim[b].loc, x) ? a : b;
+}
+
+static bool
+sim_linked(int a, int b)
+{
+	for (int i = 0; i < sim[a].nlinks; i++)
+		if (sim[a].links[i] == b)
+			return true;
+	return false;
 }
 
 static void
 sim_link(int a, int b)
 {
 	if (a == b || sim[a].nlinks >= SIM_DEG_MAX ||
-	    sim[b].nlinks >= SIM_DEG_MAX)
+	    sim[b].nlinks >= SIM_DEG_MAX || sim_linked(a, b))
 		return;
-	for (int i = 0; i < sim[a].nlinks; i++)
-		if (sim[a].links[i] == b)
-			return;
 	sim[a].links[sim[a].nlinks++] = b;
 	sim[b].links[sim[b].nlinks++] = a;
 }
 
+/* n nodes at random locations, no links yet. */
 static void
-sim_build(void)
+sim_new(int n)
 {
-	double lo = log(1.0 / SIM_N), hi = log(0.5);
-
-	sim = calloc(SIM_N, sizeof(*sim));
-	for (int i = 0; i < SIM_N; i++) {
+	sim_n = n;
+	sim = calloc((size_t)n, sizeof(*sim));
+	memset(sim_dead, 0, sizeof(sim_dead));
+	memset(sim_silent, 0, sizeof(sim_silent));
+	for (int i = 0; i < n; i++) {
 		sim[i].loc = sim_unif();
 		sim_order[i] = i;
 	}
-	qsort(sim_order, SIM_N, sizeof(int), sim_cmp);
-	for (int k = 0; k < SIM_N; k++)
-		sim_link(sim_order[k], sim_order[(k + 1) % SIM_N]);
-	for (int i = 0; i < SIM_N; i++) {
-		for (int j = 0; j < SIM_LONG; j++) {
-			double d = exp(lo + (hi - lo) * sim_unif());
-			double x = sim[i].loc + (sim_rand() & 1 ? d : -d);
+	qsort(sim_order, (size_t)n, sizeof(int), sim_cmp);
+}
 
-			x = fmod(x + 1.0, 1.0);
-			sim_link(i, sim_nearest(x >= 1.0 ? 0.0 : x));
-		}
+/* Node i's view of its live peers' FOAF: their live links, as a HELLO
+ * round tells them. */
+static void
+sim_foaf(int i)
+{
+	for (int j = 0; j < sim[i].nlinks; j++) {
+		int p = sim[i].links[j];
+		double f[ROUTE_FOAF_MAX];
+		int nf = 0;
+
+		if (sim_dead[p])
+			continue;
+		for (int k = 0; k < sim[p].nlinks && nf < ROUTE_FOAF_MAX; k++)
+			if (!sim_dead[sim[p].links[k]])
+				f[nf++] = sim[sim[p].links[k]].loc;
+		route_peer_foaf(sim[i].r, (route_peer_t)p + 1, f, (size_t)nf);
 	}
-	for (int i = 0; i < SIM_N; i++) {
+}
+
+/* An engine per node with its links as peers, and their FOAF. */
+static void
+sim_engines(void)
+{
+	for (int i = 0; i < sim_n; i++) {
 		route_new(&sim[i].r, sim[i].loc);
 		for (int j = 0; j < sim[i].nlinks; j++) {
 			int p = sim[i].links[j];
@@ -861,19 +924,72 @@ sim_build(void)
 			    sim_rand() & 1, (sim_rand() & 3) == 0);
 		}
 	}
-	for (int i = 0; i < SIM_N; i++) {
-		for (int j = 0; j < sim[i].nlinks; j++) {
-			int p = sim[i].links[j];
-			double f[ROUTE_FOAF_MAX];
-			int nf = 0;
+	for (int i = 0; i < sim_n; i++)
+		sim_foaf(i);
+}
 
-			for (int k = 0; k < sim[p].nlinks && nf < ROUTE_FOAF_MAX;
-			    k++)
-				f[nf++] = sim[sim[p].links[k]].loc;
-			route_peer_foaf(sim[i].r, (route_peer_t)p + 1, f,
-			    (size_t)nf);
+/* Kleinberg's small world: a ring, and SIM_LONG long links per node at
+ * distances drawn by 1/d. */
+static void
+sim_build_kleinberg(int n)
+{
+	double lo = log(1.0 / n), hi = log(0.5);
+
+	sim_new(n);
+	for (int k = 0; k < n; k++)
+		sim_link(sim_order[k], sim_order[(k + 1) % n]);
+	for (int i = 0; i < n; i++) {
+		for (int j = 0; j < SIM_LONG; j++) {
+			double d = exp(lo + (hi - lo) * sim_unif());
+			double x = sim[i].loc + (sim_rand() & 1 ? d : -d);
+
+			x = fmod(x + 1.0, 1.0);
+			sim_link(i, sim_nearest(x >= 1.0 ? 0.0 : x));
 		}
 	}
+	sim_engines();
+}
+
+/* As node/peers.c links a small network: every node dials until it has
+ * deg links, each to a node with room drawn with probability 1/d. */
+static void
+sim_build_dense(int n, int deg)
+{
+	static double w[SIM_MAX];
+
+	sim_new(n);
+	for (int round = 0; round < deg; round++) {
+		for (int a = 0; a < n; a++) {
+			double sum = 0, x;
+			int b;
+
+			if (sim[a].nlinks >= deg)
+				continue;
+			for (b = 0; b < n; b++) {
+				w[b] = b == a || sim[b].nlinks >= deg ||
+				    sim_linked(a, b) ? 0 : 1.0 /
+				    location_distance(sim[a].loc, sim[b].loc);
+				sum += w[b];
+			}
+			x = sim_unif() * sum;
+			for (b = 0; b < n && (w[b] == 0 || (x -= w[b]) > 0);
+			    b++)
+				;
+			if (b < n)
+				sim_link(a, b);
+		}
+	}
+	sim_engines();
+}
+
+static void
+sim_free(void)
+{
+	for (int i = 0; i < sim_n; i++)
+		route_free(sim[i].r);
+	free(sim);
+	sim = NULL;
+	sim_n = 0;
 }
 
 static void
@@ -890,6 +1006,7 @@ sim_push(int to, int from, enum route_msg msg, uint64_t id, uint8_t htl)
 struct sim_result {
 	int status;	/* of the origin's DONE, -1 if none */
 	int path;	/* DATA hops back to the origin */
+	int asked;	/* REQUESTs delivered */
 	int keeps, deep;	/* KEEP actions, and how many deep */
 	int watch;	/* a node to watch ... */
 	bool watch_deep;	/* ... and whether it did KEEP deep */
@@ -911,6 +1028,8 @@ sim_act(int node, const struct route_action *a, size_t n,
 			res->status = a[i].status;
 		} else {
 			res->keeps++;
+			if (sim_keeping)
+				sim_has[node] = true;
 			if (a[i].deep) {
 				res->deep++;
 				res->watch_deep |= node == res->watch;
@@ -920,8 +1039,6 @@ sim_act(int node, const struct route_action *a, size_t n,
 }
 
 static double sim_now = 1.0;
-static bool sim_dead[SIM_N];	/* gone: removed from their peers */
-static bool sim_silent[SIM_N];	/* still linked, never answer */
 
 /* Runs the earliest timer of any engine; false when there is none. */
 static bool
@@ -930,7 +1047,7 @@ sim_tick(struct sim_result *res)
 	double wake = INFINITY;
 	int who = -1;
 
-	for (int i = 0; i < SIM_N; i++)
+	for (int i = 0; i < sim_n; i++)
 		if (!sim_dead[i] && !sim_silent[i] &&
 		    route_next_wake(sim[i].r) < wake) {
 			wake = route_next_wake(sim[i].r);
@@ -945,10 +1062,11 @@ sim_tick(struct sim_result *res)
 	return true;
 }
 
-/* Delivers one message of request `id` (key k, held by `holder`). */
+/* Delivers one message of request `id` (key k, in the stores of
+ * sim_has). */
 static void
-sim_deliver(const struct sim_msg *m, int holder, uint64_t id,
-    const uint8_t k[32], struct sim_result *res)
+sim_deliver(const struct sim_msg *m, uint64_t id, const uint8_t k[32],
+    struct sim_result *res)
 {
 	struct route *r = sim[m->to].r;
 	route_peer_t from = (route_peer_t)m->from + 1;
@@ -958,7 +1076,9 @@ sim_deliver(const struct sim_msg *m, int holder, uint64_t id,
 	if (res->status < 0)
 		res->msgs_done++;
 	sim_now += 1e-4;
-	if (m->msg == ROUTE_MSG_REQUEST && m->to == holder) {
+	if (m->msg == ROUTE_MSG_REQUEST)
+		res->asked++;
+	if (m->msg == ROUTE_MSG_REQUEST && sim_has[m->to]) {
 		/* The node's store has it: the node answers DATA. */
 		sim_push(m->from, m->to, ROUTE_MSG_DATA, id, 0);
 		return;
@@ -977,10 +1097,11 @@ sim_deliver(const struct sim_msg *m, int holder, uint64_t id,
 
 /* Runs one request (or insert) for key k from `origin` until the whole
  * network is quiet again (every table empty), so requests never overlap
- * and stray branches are counted; `holder` has the key in its store. */
+ * and stray branches are counted; the nodes of sim_has have the key in
+ * their stores. */
 static void
-sim_run(int origin, int holder, uint64_t id, const uint8_t k[32],
-    bool insert, struct sim_result *res)
+sim_run(int origin, uint64_t id, const uint8_t k[32], bool insert,
+    struct sim_result *res)
 {
 	int watch = res->watch;
 	size_t n;
@@ -997,8 +1118,8 @@ sim_run(int origin, int holder, uint64_t id, const uint8_t k[32],
 		if (q_head == q_tail)
 			continue;
 		m = q[q_head++];
-		if (!sim_silent[m.to])
-			sim_deliver(&m, holder, id, k, res);
+		if (!sim_silent[m.to] && !sim_dead[m.to])
+			sim_deliver(&m, id, k, res);
 	}
 	q_head = q_tail = 0;
 }
@@ -1017,12 +1138,30 @@ sim_nearest_alive(double x)
 {
 	int best = -1;
 
-	for (int i = 0; i < SIM_N; i++)
+	for (int i = 0; i < sim_n; i++)
 		if (!sim_dead[i] && !sim_silent[i] && (best < 0 ||
 		    location_distance(sim[i].loc, x) <
 		    location_distance(sim[best].loc, x)))
 			best = i;
 	return best;
+}
+
+/* How many of the `count` nodes closest to x (dead ones too) are in
+ * sim_has. */
+static int
+sim_has_closest(double x, int count)
+{
+	int rank[SIM_MAX], got = 0;
+
+	for (int i = 0; i < sim_n; i++) {
+		rank[i] = 0;
+		for (int j = 0; j < sim_n; j++)
+			rank[i] += location_distance(sim[j].loc, x) <
+			    location_distance(sim[i].loc, x);
+	}
+	for (int i = 0; i < sim_n; i++)
+		got += sim_has[i] && rank[i] < count;
+	return got;
 }
 
 static int
@@ -1031,7 +1170,7 @@ sim_origin(int not)
 	int o;
 
 	do
-		o = (int)(sim_rand() % SIM_N);
+		o = (int)(sim_rand() % (uint64_t)sim_n);
 	while (o == not || sim_dead[o] || sim_silent[o]);
 	return o;
 }
@@ -1060,8 +1199,10 @@ sim_requests(const char *what, uint64_t id0, int min_pct, int max_median,
 
 		sim_key(id, k);
 		holder = sim_nearest_alive(location_of_rkey(k));
+		sim_has[holder] = true;
 		res.watch = -1;
-		sim_run(sim_origin(holder), holder, id, k, false, &res);
+		sim_run(sim_origin(holder), id, k, false, &res);
+		sim_has[holder] = false;
 		msgs += res.msgs;
 		msgs_done += res.msgs_done;
 		keeps += res.keeps;
@@ -1100,7 +1241,7 @@ sim_inserts(uint64_t id0, int count)
 		sim_key(id, k);
 		closest = sim_nearest_alive(location_of_rkey(k));
 		res.watch = closest;
-		sim_run(sim_origin(-1), -1, id, k, true, &res);
+		sim_run(sim_origin(-1), id, k, true, &res);
 		stored += res.status == ROUTE_STATUS_STORED;
 		deep += res.deep;
 		keeps += res.keeps;
@@ -1115,13 +1256,15 @@ sim_inserts(uint64_t id0, int count)
 	    "sim inserts: >= 95%% stored deep at the closest node");
 }
 
-/* 10% of nodes leave: their neighbours' engines are told. */
-static void
-sim_churn(void)
+/* `count` random live nodes leave: their neighbours' engines are told,
+ * and (with foaf) relearn their peers' FOAF, as a HELLO round does.
+ * Returns the actions the removals emitted. */
+static size_t
+sim_kill(int count, bool foaf)
 {
 	size_t acts = 0;
 
-	for (int i = 0; i < SIM_N / 10; i++) {
+	for (int i = 0; i < count; i++) {
 		int d = sim_origin(-1);
 
 		sim_dead[d] = true;
@@ -1132,7 +1275,10 @@ sim_churn(void)
 			    (route_peer_t)d + 1, out, OUTN);
 		}
 	}
-	TAP_OK(acts == 0, "sim: removing idle peers emits nothing");
+	for (int i = 0; foaf && i < sim_n; i++)
+		if (!sim_dead[i])
+			sim_foaf(i);
+	return acts;
 }
 
 static void
@@ -1140,24 +1286,113 @@ test_sim(void)
 {
 	long degsum = 0;
 
-	sim_build();
-	for (int i = 0; i < SIM_N; i++)
+	sim_build_kleinberg(SIM_MAX);
+	for (int i = 0; i < sim_n; i++)
 		degsum += sim[i].nlinks;
-	printf("# sim: N=%d, Kleinberg links, mean degree %.1f, FOAF\n", SIM_N,
-	    (double)degsum / SIM_N);
+	printf("# sim: N=%d, Kleinberg links, mean degree %.1f, FOAF\n", sim_n,
+	    (double)degsum / sim_n);
 	sim_requests("requests", 1, 95, 8, 50);
 	sim_inserts(100001, 100);
-	sim_churn();
+	/* 10% of nodes leave. */
+	TAP_OK(sim_kill(sim_n / 10, false) == 0,
+	    "sim: removing idle peers emits nothing");
 	sim_requests("10% nodes gone", 200001, 90, 8, 50);
-	for (int i = 0; i < SIM_N / 20; i++)
+	for (int i = 0; i < sim_n / 20; i++)
 		sim_silent[sim_origin(-1)] = true;
 	/* Linked but never answering, not even ACCEPTED: only the hop
 	 * before a silent node waits (ROUTE_ACCEPT_TIMEOUT) and moves on;
 	 * without ACCEPTED this was ~1247 messages per request. */
 	sim_requests("and 5% silent", 300001, 90, 8, 50);
-	for (int i = 0; i < SIM_N; i++)
-		route_free(sim[i].r);
-	free(sim);
+	sim_free();
+}
+
+/*
+ * `make bignet`'s network in miniature (issue 14, "A hundred nodes"):
+ * 100 nodes of 32 links each, SIM_DENSE_KEYS blocks inserted from random
+ * nodes and kept where the inserts' KEEP says, 30% of the nodes killed,
+ * then each block asked from 3 random live nodes with nothing cached by
+ * the gets before (the first get after the loss: the worst case). In so
+ * dense a network nearly every peer's FOAF holds the key's closest node:
+ * before ties went to the peer itself closest and FOAF locations already
+ * seen were skipped, inserts and requests wandered from tie to tie: a
+ * block was kept at 8.7 of the 10 closest nodes, and a request asked 4
+ * nodes at the 90th percentile, 9 at most (now 9.9, 1 and 3). In the
+ * real network that wandering left 5 gets in 100 short (protocol.md,
+ * "Routing").
+ */
+#define SIM_DENSE_N 100
+#define SIM_DENSE_KEYS 180	/* 20 documents of 9 blocks */
+
+static void
+test_sim_dense(void)
+{
+	static bool held[SIM_DENSE_KEYS][SIM_DENSE_N];
+	uint8_t keys[SIM_DENSE_KEYS][32];
+	int closest = 0, stored = 0, found = 0, asks = 0, at_first = 0;
+	int asked[3 * SIM_DENSE_KEYS], lost = 0;
+	uint64_t id = 500001;
+
+	sim_build_dense(SIM_DENSE_N, 32);
+	sim_keeping = true;
+	for (int k = 0; k < SIM_DENSE_KEYS; k++) {
+		struct sim_result res;
+
+		sim_key(id, keys[k]);
+		memset(sim_has, 0, sizeof(sim_has));
+		res.watch = -1;
+		sim_run(sim_origin(-1), id++, keys[k], true, &res);
+		stored += res.status == ROUTE_STATUS_STORED;
+		closest += sim_has_closest(location_of_rkey(keys[k]), 10);
+		memcpy(held[k], sim_has, sizeof(held[k]));
+	}
+	sim_keeping = false;
+	printf("# sim dense: N=%d, 32 links by 1/d; %d inserts, %d STORED, "
+	    "kept at %.1f of the 10 nodes closest to the key\n", sim_n,
+	    SIM_DENSE_KEYS, stored, (double)closest / SIM_DENSE_KEYS);
+	TAP_OK(stored == SIM_DENSE_KEYS, "sim dense: all inserts STORED");
+	TAP_OK(closest >= SIM_DENSE_KEYS * 95 / 10,
+	    "sim dense: a block is kept at >= 9.5 of the 10 closest nodes");
+	sim_kill(sim_n * 30 / 100, true);
+	for (int k = 0; k < SIM_DENSE_KEYS; k++) {
+		bool any = false;
+
+		memcpy(sim_has, held[k], sizeof(held[k]));
+		for (int i = 0; i < sim_n; i++)
+			any |= sim_has[i] && !sim_dead[i];
+		if (!any) {
+			lost++;
+			continue;
+		}
+		at_first += sim_has[sim_nearest_alive(
+		    location_of_rkey(keys[k]))];
+		for (int g = 0; g < 3; g++) {
+			struct sim_result res;
+			int o = sim_origin(-1);
+
+			res.watch = -1;
+			if (sim_has[o]) {	/* in the exit's own store */
+				found++;
+				asked[asks++] = 0;
+				continue;
+			}
+			sim_run(o, id++, keys[k], false, &res);
+			found += res.status == ROUTE_STATUS_FOUND;
+			asked[asks++] = res.asked;
+		}
+	}
+	qsort(asked, (size_t)asks, sizeof(int), int_cmp);
+	printf("# sim dense: 30%% killed: %d blocks lost; of the rest %d "
+	    "held by the closest live node; %d requests, %d found (%.1f%%), "
+	    "nodes asked median %d p90 %d max %d\n", lost,
+	    at_first, asks, found, 100.0 * found / (asks ? asks : 1),
+	    asks ? asked[asks / 2] : -1, asks ? asked[asks * 9 / 10] : -1,
+	    asks ? asked[asks - 1] : -1);
+	TAP_OK(found * 1000 >= asks * 999, "sim dense: >= 99.9%% found "
+	    "after 30%% of the nodes died");
+	TAP_OK(asks > 0 && asked[asks * 9 / 10] <= 2,
+	    "sim dense: 90%% of requests ask at most 2 nodes");
+	memset(sim_has, 0, sizeof(sim_has));
+	sim_free();
 	free(q);
 }
 
@@ -1181,6 +1416,8 @@ main(void)
 	test_share();
 	test_avoiding();
 	test_lookup();
+	test_ties();
 	test_sim();
+	test_sim_dense();
 	return tap_done();
 }
