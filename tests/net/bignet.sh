@@ -308,12 +308,7 @@ gets 1
 nk=$((N * KILL / 100))
 read -r -a victims <<< "$(alive_nodes | shuf -n "$nk" | tr '\n' ' ')"
 for i in "${victims[@]}"; do
-	netns_kill_node "$i"
-	# Reaped: its PID is free for any process now (pid_max is 32768
-	# here, and a run starts thousands), which neither alive_nodes nor
-	# the cleanup's SIGTERM may take for this node.
-	PIDS=$(for p in $PIDS; do [ "$p" = "${NPID[i]}" ] || printf ' %s' "$p"; done)
-	unset "NPID[i]"
+	netns_kill_node "$i"	# forgets its PID: pid_max is 32768 here
 done
 echo "${victims[*]}" > "$TMP/killed.txt"
 gone=0

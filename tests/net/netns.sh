@@ -409,9 +409,14 @@ netns_alive() { [ -n "${NPID[$1]:-}" ] && kill -0 "${NPID[$1]}" 2> /dev/null; }
 
 # netns_kill_node I [SIGNAL]: kills node I (default SIGKILL) and reaps it.
 netns_kill_node() {
-	[ -n "${NPID[$1]:-}" ] || return 1
-	kill -"${2:-KILL}" "${NPID[$1]}" 2> /dev/null
-	wait "${NPID[$1]}" 2> /dev/null
+	local pid=${NPID[$1]:-}
+	[ -n "$pid" ] || return 1
+	kill -"${2:-KILL}" "$pid" 2> /dev/null
+	wait "$pid" 2> /dev/null
+	# Reaped: the kernel may give its PID to another process, which no
+	# cleanup must then signal.
+	PIDS=$(printf ' %s ' $PIDS | sed "s/ $pid / /g")
+	NPID[$1]=""
 	return 0
 }
 

@@ -494,8 +494,10 @@ fi
 
 # ---- 6. a newcomer after the origin stopped ----
 good=0
+P=8
+[ "$P" = "$VICTIM" ] && P=9	# its only peer must be alive
 netns_add_node 14 > /dev/null || good=1
-netns_start_node 14 --peer "$(netns_peer 8)" || good=1
+netns_start_node 14 --peer "$(netns_peer $P)" || good=1
 ID[14]=$(netns_identity 14)
 t0=$SECONDS
 [ $good -eq 0 ] && wait_paths 60 14
