@@ -65,7 +65,10 @@ skip() {	# skip NAME REASON
 
 diag() { echo "# $*"; }
 
-cleanup() {
+# stop_all: SIGTERM to every PID in PIDS, then up to 5 s each, then
+# SIGKILL.
+stop_all() {
+	local p
 	for p in $PIDS; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -76,6 +79,10 @@ cleanup() {
 		done
 		kill -KILL "$p" 2>/dev/null
 	done
+}
+
+cleanup() {
+	stop_all
 	rm -rf "$TMP"
 }
 trap cleanup EXIT

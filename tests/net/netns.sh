@@ -472,16 +472,7 @@ netns_move_address() {
 # still runs in one of this run's namespaces), every namespace deleted.
 netns_cleanup() {
 	local ns p t1 t2 t3
-	for p in $PIDS; do
-		kill -TERM "$p" 2> /dev/null
-	done
-	for p in $PIDS; do
-		for _ in $(seq 50); do
-			kill -0 "$p" 2> /dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2> /dev/null
-	done
+	stop_all
 	for ns in $(ip netns list 2> /dev/null | awk '{ print $1 }'); do
 		case $ns in "$NETNS_PREFIX"*) ;; *) continue ;; esac
 		for p in $(ip netns pids "$ns" 2> /dev/null); do
